@@ -1,0 +1,41 @@
+# Every target sets up what it needs: a fresh Debian/Ubuntu machine needs nothing else.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test test-fast lint bench screenshots realguest-setup clean
+
+$(STAMP): pyproject.toml scripts/ensure-system-packages.sh
+	@scripts/ensure-system-packages.sh
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --upgrade pip
+	@$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@$(BIN)/balloon-tui --demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check balloon_tui tests
+	$(BIN)/mypy balloon_tui
+	$(BIN)/lint-imports
+
+realguest-setup: $(STAMP)
+	@scripts/realguest/setup.sh
+
+test: $(STAMP) lint realguest-setup
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not realguest"
+
+bench: $(STAMP)
+	$(BIN)/python -m balloon_tui.bench
+
+screenshots: $(STAMP)
+	$(BIN)/python -m balloon_tui.tui.screenshots screenshots
+
+clean:
+	rm -rf $(VENV) build .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from balloon_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure model: sizes, snapshots, convergence, safety policy, audit. No textual, no libvirt."""

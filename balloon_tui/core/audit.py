@@ -1,0 +1,86 @@
+"""The audit log: one JSON line per write attempt, flushed to disk before the write goes out.
+
+A write that cannot be logged is not sent. Each attempt is logged twice with one id: an
+"attempt" line before libvirt is called (so a crash mid-write still leaves a trace) and a
+"result" line after.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import threading
+import time
+import uuid as uuidlib
+from pathlib import Path
+from typing import Any
+
+from balloon_tui.core.writes import TargetRequest, WriteResult
+
+
+class AuditError(OSError):
+    """The audit log cannot be written: the write must not be sent."""
+
+
+def default_audit_path() -> Path:
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "balloon-tui" / "audit.jsonl"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+class AuditLog:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self.user = _user()
+
+    def _append(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+        with self._lock:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    os.write(fd, line.encode())
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                raise AuditError(f"cannot write the audit log {self.path}: {exc.strerror}") from exc
+
+    def _base(self, request: TargetRequest, attempt_id: str, phase: str) -> dict[str, Any]:
+        return {
+            "id": attempt_id,
+            "phase": phase,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "user": self.user,
+            "uri": request.host_uri,
+            "uuid": request.uuid,
+            "name": request.name,
+            "previous_kib": request.previous_kib,
+            "target_kib": request.target_kib,
+            "mode": request.mode.value,
+            "forced": request.forced,
+        }
+
+    def attempt(self, request: TargetRequest, flags: int) -> str:
+        """Log the intent; raises AuditError, in which case nothing may be sent."""
+        attempt_id = uuidlib.uuid4().hex
+        self._append(self._base(request, attempt_id, "attempt") | {"flags": flags})
+        return attempt_id
+
+    def result(self, attempt_id: str, result: WriteResult) -> None:
+        record = self._base(result.request, attempt_id, "result") | {
+            "flags": result.flags,
+            "ok": result.ok,
+            "result": "ok" if result.ok else result.message,
+            "error_code": result.error_code,
+        }
+        self._append(record)

@@ -1,0 +1,262 @@
+"""The immutable snapshot the poller hands to the app: hosts, domains, balloons.
+
+All memory in KiB. Derived values (used, stats age, pending) live here, in one place.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class DomainState(enum.IntEnum):
+    """libvirt's virDomainState, with words and symbols that do not rely on colour."""
+
+    NOSTATE = 0
+    RUNNING = 1
+    BLOCKED = 2
+    PAUSED = 3
+    SHUTDOWN = 4
+    SHUTOFF = 5
+    CRASHED = 6
+    PMSUSPENDED = 7
+
+    @property
+    def word(self) -> str:
+        return _STATE_WORDS[self]
+
+    @property
+    def symbol(self) -> str:
+        return _STATE_SYMBOLS[self]
+
+    @property
+    def is_active(self) -> bool:
+        """The guest has live memory (a balloon that can move, or is frozen mid-move)."""
+        return self not in (DomainState.SHUTOFF, DomainState.NOSTATE, DomainState.CRASHED)
+
+    @classmethod
+    def from_code(cls, code: int) -> DomainState:
+        try:
+            return cls(code)
+        except ValueError:
+            return cls.NOSTATE
+
+
+_STATE_WORDS = {
+    DomainState.NOSTATE: "unknown",
+    DomainState.RUNNING: "running",
+    DomainState.BLOCKED: "blocked",
+    DomainState.PAUSED: "paused",
+    DomainState.SHUTDOWN: "stopping",
+    DomainState.SHUTOFF: "shut off",
+    DomainState.CRASHED: "crashed",
+    DomainState.PMSUSPENDED: "suspended",
+}
+_STATE_SYMBOLS = {
+    DomainState.NOSTATE: "?",
+    DomainState.RUNNING: "▶",
+    DomainState.BLOCKED: "■",
+    DomainState.PAUSED: "⏸",
+    DomainState.SHUTDOWN: "↓",
+    DomainState.SHUTOFF: "○",
+    DomainState.CRASHED: "✖",
+    DomainState.PMSUSPENDED: "z",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BalloonDevice:
+    """What the domain XML says about the balloon; read when a domain appears or changes."""
+
+    model: str = "none"
+    autodeflate: bool = False
+    free_page_reporting: bool = False
+    stats_period: int = 0
+
+    @property
+    def present(self) -> bool:
+        return self.model != "none"
+
+
+NO_BALLOON = BalloonDevice()
+
+
+@dataclass(frozen=True, slots=True)
+class GuestStats:
+    """The guest's own view, from the balloon driver. Every field is optional."""
+
+    unused: int | None = None
+    available: int | None = None
+    usable: int | None = None
+    disk_caches: int | None = None
+    rss: int | None = None
+    swap_in: int | None = None
+    swap_out: int | None = None
+    major_fault: int | None = None
+    minor_fault: int | None = None
+    last_update: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.unused is None and self.usable is None and self.available is None
+
+
+NO_STATS = GuestStats()
+
+
+class Convergence(enum.Enum):
+    """Where the balloon is relative to the target we asked for."""
+
+    NONE = "none"  # no target known for this run: nothing to converge to
+    CONVERGED = "converged"
+    PENDING = "pending"
+    STALLED = "stalled"
+
+
+# Tolerance: QEMU reports actual in pages and guests round; 1 MiB is "there".
+CONVERGED_TOLERANCE_KIB = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How a balloon move is going, computed by core.convergence from successive ticks."""
+
+    state: Convergence = Convergence.NONE
+    start_kib: int | None = None
+    since: float | None = None  # when the move was requested (monotonic-free epoch seconds)
+    last_moved: float | None = None
+    message: str = ""
+
+    @property
+    def is_moving(self) -> bool:
+        return self.state in (Convergence.PENDING, Convergence.STALLED)
+
+
+NO_PROGRESS = Progress()
+
+
+@dataclass(frozen=True, slots=True)
+class DomainSnapshot:
+    host_uri: str
+    uuid: str
+    name: str
+    state: DomainState
+    maximum_kib: int
+    actual_kib: int
+    target_kib: int | None = None  # what we (or another balloon-tui) asked for; None = unknown
+    target_outside: bool = False  # actual moved to a value nobody here asked for
+    stats: GuestStats = NO_STATS
+    device: BalloonDevice = NO_BALLOON
+    progress: Progress = NO_PROGRESS
+    error: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.host_uri, self.uuid)
+
+    @property
+    def effective_target_kib(self) -> int:
+        return self.actual_kib if self.target_kib is None else self.target_kib
+
+    @property
+    def used_kib(self) -> int | None:
+        """Memory the guest needs: actual − usable (MemAvailable), else actual − unused."""
+        if self.stats.usable is not None:
+            return max(0, self.actual_kib - self.stats.usable)
+        if self.stats.unused is not None:
+            return max(0, self.actual_kib - self.stats.unused)
+        return None
+
+    @property
+    def pending(self) -> bool:
+        return self.target_kib is not None and (
+            abs(self.target_kib - self.actual_kib) > CONVERGED_TOLERANCE_KIB
+        )
+
+    @property
+    def inflating(self) -> bool:
+        """The balloon grows: the guest is giving memory back to the host."""
+        return self.pending and self.effective_target_kib < self.actual_kib
+
+    def stats_age(self, now: float) -> float | None:
+        if self.stats.last_update is None:
+            return None
+        return max(0.0, now - self.stats.last_update)
+
+    def stats_stale(self, now: float) -> bool:
+        """Older than three stats periods (or no period at all while stats exist)."""
+        age = self.stats_age(now)
+        if age is None:
+            return False
+        if self.device.stats_period <= 0:
+            return True
+        return age > 3 * self.device.stats_period
+
+
+class HostStatus(enum.Enum):
+    CONNECTING = "connecting"
+    OK = "ok"
+    SLOW = "slow"
+    DISCONNECTED = "disconnected"
+
+    @property
+    def word(self) -> str:
+        return "disconnected — retrying" if self is HostStatus.DISCONNECTED else self.value
+
+
+@dataclass(frozen=True, slots=True)
+class HostSnapshot:
+    uri: str
+    status: HostStatus
+    hostname: str = ""
+    memory_total_kib: int | None = None
+    memory_free_kib: int | None = None
+    domains: tuple[DomainSnapshot, ...] = ()
+    taken_at: float = 0.0
+    fetch_seconds: float | None = None
+    readonly: bool = False
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.hostname or self.uri
+
+    @property
+    def sum_actual_kib(self) -> int:
+        return sum(d.actual_kib for d in self.domains if d.state.is_active)
+
+    @property
+    def sum_maximum_kib(self) -> int:
+        return sum(d.maximum_kib for d in self.domains if d.state.is_active)
+
+    @property
+    def sum_target_kib(self) -> int:
+        return sum(d.effective_target_kib for d in self.domains if d.state.is_active)
+
+    @property
+    def sum_usable_kib(self) -> int:
+        return sum(d.stats.usable or 0 for d in self.domains if d.state.is_active)
+
+    @property
+    def overcommit(self) -> float | None:
+        if not self.memory_total_kib:
+            return None
+        return self.sum_maximum_kib / self.memory_total_kib
+
+
+@dataclass(frozen=True, slots=True)
+class FleetSnapshot:
+    hosts: tuple[HostSnapshot, ...] = field(default_factory=tuple)
+
+    @property
+    def domains(self) -> tuple[DomainSnapshot, ...]:
+        return tuple(d for h in self.hosts for d in h.domains)
+
+    def host(self, uri: str) -> HostSnapshot | None:
+        return next((h for h in self.hosts if h.uri == uri), None)
+
+    def domain(self, key: tuple[str, str]) -> DomainSnapshot | None:
+        host = self.host(key[0])
+        if host is None:
+            return None
+        return next((d for d in host.domains if d.uuid == key[1]), None)

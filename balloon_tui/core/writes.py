@@ -1,0 +1,63 @@
+"""What the operator asks the balloon to do, and what came of it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from balloon_tui.core.sizes import format_compact
+
+
+class ApplyMode(enum.Enum):
+    LIVE = "live"
+    LIVE_PERSIST = "live+persist"
+    CONFIG = "config"
+
+    @property
+    def label(self) -> str:
+        return {"live": "live", "live+persist": "live + persist", "config": "config only"}[
+            self.value
+        ]
+
+    def next(self) -> ApplyMode:
+        """The `p` toggle: live <-> live+persist (config-only is chosen for shut-off guests)."""
+        return ApplyMode.LIVE_PERSIST if self is ApplyMode.LIVE else ApplyMode.LIVE
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRequest:
+    host_uri: str
+    uuid: str
+    name: str
+    target_kib: int
+    mode: ApplyMode = ApplyMode.LIVE
+    forced: bool = False  # the operator confirmed going below the safety floor
+    previous_kib: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.host_uri, self.uuid)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    request: TargetRequest
+    ok: bool
+    message: str
+    error_code: int | None = None
+    flags: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.request.key
+
+    @classmethod
+    def refused(cls, request: TargetRequest, message: str) -> WriteResult:
+        return cls(request, False, message)
+
+    @property
+    def summary(self) -> str:
+        size = format_compact(self.request.target_kib)
+        if self.ok:
+            return f"{self.request.name}: target {size} ({self.request.mode.label})"
+        return f"{self.request.name}: not set to {size}: {self.message}"

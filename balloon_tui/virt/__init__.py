@@ -1,0 +1,1 @@
+"""libvirt layer: connections, polling, events, the target writer. No Textual here."""

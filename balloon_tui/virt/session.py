@@ -1,0 +1,286 @@
+"""One libvirt connection: a poll builds a HostSnapshot, a write sets a balloon target.
+
+Blocking by design: callers are the Fleet's poller and writer threads (or tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import libvirt
+
+from balloon_tui.core.model import (
+    NO_BALLOON,
+    BalloonDevice,
+    DomainSnapshot,
+    DomainState,
+    GuestStats,
+    HostSnapshot,
+    HostStatus,
+)
+from balloon_tui.core.targets import STALL_SECONDS, ConvergenceTracker, TargetBook
+from balloon_tui.core.writes import TargetRequest, WriteResult
+from balloon_tui.virt import metadata
+from balloon_tui.virt.connection import (
+    ConnectError,
+    CredentialPrompt,
+    display_uri,
+    open_connection,
+)
+from balloon_tui.virt.domainxml import balloon_device_from_xml
+from balloon_tui.virt.errors import describe
+from balloon_tui.virt.target_writer import write_target
+
+__all__ = ["ConnectError", "HostSession"]
+
+_STATS_FLAGS = libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_STATE
+_GUEST_STAT_KEYS = (
+    "unused",
+    "available",
+    "usable",
+    "disk_caches",
+    "rss",
+    "swap_in",
+    "swap_out",
+    "major_fault",
+    "minor_fault",
+)
+
+
+def _guest_stats(values: dict[str, Any], prefix: str) -> GuestStats:
+    fields = {k: int(values[prefix + k]) for k in _GUEST_STAT_KEYS if prefix + k in values}
+    update = values.get(prefix + "last-update", values.get(prefix + "last_update"))
+    return GuestStats(**fields, last_update=int(update) if update is not None else None)
+
+
+def _plausible(stats: GuestStats, now: float) -> GuestStats:
+    """Drop a last-update that is no wall-clock time (the test driver's is synthetic)."""
+    update = stats.last_update
+    if update is not None and not now - 86400 * 365 < update < now + 60:
+        return replace(stats, last_update=None)
+    return stats
+
+
+class HostSession:
+    def __init__(
+        self,
+        uri: str | None,
+        *,
+        readonly: bool = False,
+        targets: TargetBook | None = None,
+        stall_seconds: float = STALL_SECONDS,
+        prompt: CredentialPrompt | None = None,
+        audit: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.requested_uri = uri
+        self.uri = display_uri(uri)
+        self.readonly = readonly
+        self.targets = targets if targets is not None else TargetBook()
+        self.prompt = prompt
+        self.audit = audit
+        self.clock = clock
+        self.on_event: Callable[[], None] = lambda: None
+        self.on_close: Callable[[str], None] = lambda _reason: None
+        self._tracker = ConvergenceTracker(stall_seconds)
+        self._conn: libvirt.virConnect | None = None
+        self._lock = threading.Lock()
+        self._devices: dict[str, tuple[DomainState, BalloonDevice]] = {}
+        self._dirty: set[str] = set()
+        self._callback_ids: list[int] = []
+        self._hostname = ""
+        self._memory_total_kib: int | None = None
+
+    # -- connection -------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
+
+    def open(self) -> None:
+        conn = open_connection(self.requested_uri, self.readonly, self.prompt)
+        if self.requested_uri is None and self.uri == display_uri(None):
+            self.uri = conn.getURI()  # keys must name the real host from the first open on
+        try:
+            self._hostname = conn.getHostname()
+        except libvirt.libvirtError:
+            self._hostname = socket.gethostname() if self.uri.startswith("test") else ""
+        try:
+            self._memory_total_kib = int(conn.getInfo()[1]) * 1024
+        except libvirt.libvirtError:
+            self._memory_total_kib = None
+        self._register_events(conn)
+        with self._lock:
+            self._devices.clear()
+            self._conn = conn
+
+    def _register_events(self, conn: libvirt.virConnect) -> None:
+        def lifecycle(_c: object, dom: libvirt.virDomain, *_rest: object) -> None:
+            with self._lock:
+                self._dirty.add(dom.UUIDString())
+            self.on_event()
+
+        def balloon(_c: object, _dom: object, _actual: int, _opaque: object) -> None:
+            self.on_event()
+
+        def closed(_c: object, reason: int, _opaque: object) -> None:
+            self.on_close(
+                {1: "end of file", 2: "keepalive timeout"}.get(reason, f"reason {reason}")
+            )
+
+        registrations: list[tuple[int, Callable[..., None]]] = [
+            (libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lifecycle),
+            (libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, balloon),
+        ]
+        self._callback_ids = []
+        for event_id, callback in registrations:
+            try:
+                self._callback_ids.append(
+                    conn.domainEventRegisterAny(None, event_id, callback, None)
+                )
+            except libvirt.libvirtError:
+                pass  # events only speed things up; the poll is the truth
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.registerCloseCallback(closed, None)
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        for callback_id in self._callback_ids:
+            with contextlib.suppress(libvirt.libvirtError):
+                conn.domainEventDeregisterAny(callback_id)
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.unregisterCloseCallback()
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.close()
+
+    def connection(self) -> libvirt.virConnect:
+        conn = self._conn
+        if conn is None:
+            raise libvirt.libvirtError("not connected")
+        return conn
+
+    # -- reading ----------------------------------------------------------------------
+    def poll(self) -> HostSnapshot:
+        """One tick: one getAllDomainStats call (plus fallbacks for drivers that lack it).
+
+        Raises libvirt.libvirtError when the connection is broken; the caller reconnects.
+        """
+        conn = self.connection()
+        started = time.perf_counter()
+        records = conn.getAllDomainStats(_STATS_FLAGS)
+        free_kib: int | None
+        try:
+            # No real host has exactly nothing free; the test driver says 0 for "unknown".
+            free_kib = int(conn.getFreeMemory()) // 1024 or None
+        except libvirt.libvirtError:
+            free_kib = None
+        now = self.clock()
+        domains = []
+        present: set[tuple[str, str]] = set()
+        for dom, values in records:
+            try:
+                snapshot = self._domain_snapshot(dom, values, now)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                    continue  # vanished between the list and the look: next tick is right
+                raise
+            domains.append(snapshot)
+            present.add(snapshot.key)
+        self._tracker.forget_missing(present)
+        with self._lock:
+            for uuid in [u for u in self._devices if (self.uri, u) not in present]:
+                del self._devices[uuid]
+        domains.sort(key=lambda d: d.name)
+        return HostSnapshot(
+            uri=self.uri,
+            status=HostStatus.OK,
+            hostname=self._hostname,
+            memory_total_kib=self._memory_total_kib,
+            memory_free_kib=free_kib,
+            domains=tuple(domains),
+            taken_at=now,
+            fetch_seconds=time.perf_counter() - started,
+            readonly=self.readonly,
+        )
+
+    def _domain_snapshot(
+        self, dom: libvirt.virDomain, values: dict[str, Any], now: float
+    ) -> DomainSnapshot:
+        uuid = dom.UUIDString()
+        key = (self.uri, uuid)
+        if "balloon.current" in values:
+            state = DomainState.from_code(int(values.get("state.state", 0)))
+            actual = int(values["balloon.current"])
+            maximum = int(values.get("balloon.maximum", actual))
+            device = self.device(dom, uuid, state)
+            stats = _guest_stats(values, "balloon.")
+        else:
+            # The test driver has no balloon group in getAllDomainStats.
+            info = dom.info()
+            state = DomainState.from_code(int(info[0]))
+            maximum, actual = int(info[1]), int(info[2])
+            device = self.device(dom, uuid, state)
+            stats = GuestStats()
+            # Real guests report stats only while a stats period is set; mirror that.
+            if state.is_active and device.present and device.stats_period > 0:
+                try:
+                    stats = _plausible(_guest_stats(dom.memoryStats(), ""), now)
+                except libvirt.libvirtError:
+                    stats = GuestStats()
+        record = self.targets.get(key)
+        progress, outside = self._tracker.observe(key, record, actual, state, now)
+        return DomainSnapshot(
+            host_uri=self.uri,
+            uuid=uuid,
+            name=dom.name(),
+            state=state,
+            maximum_kib=maximum,
+            actual_kib=actual,
+            target_kib=record.target_kib if record else None,
+            target_outside=outside,
+            stats=stats,
+            device=device,
+            progress=progress,
+        )
+
+    def device(self, dom: libvirt.virDomain, uuid: str, state: DomainState) -> BalloonDevice:
+        """Balloon facts from the XML, re-read only when the domain is new or changed."""
+        with self._lock:
+            cached = self._devices.get(uuid)
+            dirty = uuid in self._dirty
+            self._dirty.discard(uuid)
+        if cached is not None and cached[0] == state and not dirty:
+            return cached[1]
+        try:
+            device = balloon_device_from_xml(dom.XMLDesc(0))
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                raise
+            device = NO_BALLOON
+        if cached is None:
+            remembered = metadata.read_target(dom)
+            if remembered is not None:
+                self.targets.adopt((self.uri, uuid), remembered, self.clock())
+        with self._lock:
+            self._devices[uuid] = (state, device)
+        return device
+
+    # -- writing ----------------------------------------------------------------------
+    def set_target(self, request: TargetRequest) -> WriteResult:
+        """Never raises: every outcome is a WriteResult with a message for the operator."""
+        try:
+            conn = self.connection()
+        except libvirt.libvirtError:
+            return WriteResult.refused(request, f"{self.uri} is disconnected")
+        try:
+            return write_target(self, conn, request)
+        except libvirt.libvirtError as exc:  # pragma: no cover - write_target catches its own
+            return WriteResult(request, False, describe(exc), int(exc.get_error_code() or 0))

@@ -48,8 +48,7 @@ def parse_size(text: str, maximum_kib: int | None = None) -> int:
         raise SizeError(f"not a size: {text!r}; use {ACCEPTED_FORMS}")
     match = _SIZE_RE.match(text)
     if match is None:
-        shown = text.strip() or "(empty)"
-        raise SizeError(f"not a size: {shown[:40]!r}; use {ACCEPTED_FORMS}")
+        raise SizeError(f"not a size: {_shown(text)!r}; use {ACCEPTED_FORMS}")
     try:
         number = Decimal(match["number"])
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
@@ -59,20 +58,28 @@ def parse_size(text: str, maximum_kib: int | None = None) -> int:
         if maximum_kib is None:
             raise SizeError("a percentage needs the domain's maximum; give an absolute size")
         if number > 100:
-            raise SizeError(f"{number}% is more than the maximum; use at most 100%")
+            raise SizeError(
+                f"{_shown(match['number'])}% is more than the maximum; use at most 100%"
+            )
         kib = number * maximum_kib / 100
     elif unit == "":
         kib = number * MIB
     elif unit in _UNITS:
         kib = number * _UNITS[unit]
     else:
-        raise SizeError(f"unknown unit {match['unit']!r}; use {ACCEPTED_FORMS}")
+        raise SizeError(f"unknown unit {_shown(match['unit'])!r}; use {ACCEPTED_FORMS}")
     if kib > _MAX_KIB:
-        raise SizeError(f"{text.strip()!r} is larger than any machine's memory")
+        raise SizeError(f"{_shown(text)!r} is larger than any machine's memory")
     result = int(kib.to_integral_value())
     if result <= 0:
-        raise SizeError(f"{text.strip()!r} is zero; a guest needs some memory")
+        raise SizeError(f"{_shown(text)!r} is zero; a guest needs some memory")
     return result
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """The operator's text, shortened for a one-line message."""
+    text = text.strip() or "(empty)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _STEPS = (("TiB", TIB), ("GiB", GIB), ("MiB", MIB))

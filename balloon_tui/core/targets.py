@@ -91,7 +91,7 @@ class ConvergenceTracker:
             seen.requested_at = requested_at
             seen.converged_once = False
             seen.outside = False
-            seen.last_moved = max(seen.last_moved, requested_at or now)
+            seen.last_moved = max(seen.last_moved, now if requested_at is None else requested_at)
         if moved:
             seen.last_moved = now
         seen.actual_kib = actual_kib if moved else seen.actual_kib

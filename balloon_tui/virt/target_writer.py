@@ -73,7 +73,7 @@ def _check(
     if request.target_kib > maximum:
         return (
             f"{format_compact(request.target_kib)} is above the maximum "
-            f"{format_compact(maximum)}; the maximum of a running guest cannot grow",
+            f"{format_compact(maximum)}; balloon-tui does not change the maximum",
             flags,
         )
     if not device.present:

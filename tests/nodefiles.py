@@ -1,0 +1,125 @@
+"""Test-driver node files written by the tests themselves (the shape of scripts/gen_demo.py).
+
+    specs = [DomainSpec("web", max_kib=4 * GIB, current_kib=2 * GIB)]
+    uri = write_node_file(tmp_path / "node.xml", specs)      # "test:///abs/path/node.xml"
+
+Each `test:///abs/path.xml` open has its own state, so every test gets a fresh host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+KIB = 1
+MIB = 1024
+GIB = 1024 * 1024
+
+RUNNING = 1
+PAUSED = 3
+SHUTOFF = 5
+
+TEST_NS = "http://libvirt.org/schemas/domain/test/1.0"
+DEFAULT_HOST_MEMORY_KIB = 64 * GIB
+
+
+def uuid_for(index: int) -> str:
+    return f"7e570000-0000-4000-8000-{index:012d}"
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """One `<domain type='test'>`.
+
+    balloon: a memballoon model ("virtio", "none", ...) or None for no `<memballoon>` at all.
+    current_kib: None means "at the maximum".
+    uuid: None means uuid_for(position in the list + 1).
+    """
+
+    name: str
+    max_kib: int = 1 * GIB
+    current_kib: int | None = None
+    runstate: int = RUNNING
+    balloon: str | None = "virtio"
+    autodeflate: bool = False
+    free_page_reporting: bool = False
+    stats_period: int = 0
+    uuid: str | None = None
+
+    def resolved_uuid(self, index: int) -> str:
+        return self.uuid or uuid_for(index + 1)
+
+    @property
+    def actual_kib(self) -> int:
+        return self.max_kib if self.current_kib is None else self.current_kib
+
+
+def memballoon_xml(spec: DomainSpec) -> str:
+    if spec.balloon is None:
+        return ""
+    attrs = f"model='{escape(spec.balloon)}'"
+    if spec.autodeflate:
+        attrs += " autodeflate='on'"
+    if spec.free_page_reporting:
+        attrs += " freePageReporting='on'"
+    stats = f"<stats period='{spec.stats_period}'/>" if spec.stats_period else ""
+    if not stats:
+        return f"<memballoon {attrs}/>"
+    return f"<memballoon {attrs}>{stats}</memballoon>"
+
+
+def domain_xml(spec: DomainSpec, uuid: str, *, runstate: bool = True) -> str:
+    """The `<domain>` element; runstate=False leaves out `<test:runstate>` (for defineXML)."""
+    state = f"\n    <test:runstate>{spec.runstate}</test:runstate>" if runstate else ""
+    return f"""  <domain type='test'>
+    <name>{escape(spec.name)}</name>
+    <uuid>{uuid}</uuid>
+    <memory unit='KiB'>{spec.max_kib}</memory>
+    <currentMemory unit='KiB'>{spec.actual_kib}</currentMemory>
+    <vcpu>1</vcpu>
+    <os><type arch='x86_64'>hvm</type></os>
+    <devices>{memballoon_xml(spec)}</devices>{state}
+  </domain>
+"""
+
+
+def node_xml(domains: Sequence[DomainSpec], host_memory_kib: int = DEFAULT_HOST_MEMORY_KIB) -> str:
+    body = "".join(domain_xml(spec, spec.resolved_uuid(i)) for i, spec in enumerate(domains))
+    return f"""<?xml version='1.0'?>
+<node xmlns:test='{TEST_NS}'>
+  <cpu><mhz>2000</mhz><model>x86_64</model><active>4</active><nodes>1</nodes>
+    <sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
+  <memory>{host_memory_kib}</memory>
+{body}</node>
+"""
+
+
+def write_node_file(
+    path: Path | str,
+    domains: Sequence[DomainSpec],
+    host_memory_kib: int = DEFAULT_HOST_MEMORY_KIB,
+) -> str:
+    """Write the node file and return its `test:///abs/path.xml` URI."""
+    target = Path(path).resolve()
+    target.write_text(node_xml(domains, host_memory_kib))
+    return f"test://{target}"
+
+
+def many_domains(count: int) -> list[DomainSpec]:
+    """A varied fleet: every 7th shut off, every 5th paused, every 11th without a balloon."""
+    specs = []
+    for i in range(count):
+        maximum = (1 + i % 8) * GIB
+        specs.append(
+            DomainSpec(
+                name=f"guest-{i:04d}",
+                max_kib=maximum,
+                current_kib=maximum - (i % 4) * 128 * MIB,
+                runstate=SHUTOFF if i % 7 == 0 else PAUSED if i % 5 == 0 else RUNNING,
+                balloon="none" if i % 11 == 0 else "virtio",
+                stats_period=i % 3,
+            )
+        )
+    return specs

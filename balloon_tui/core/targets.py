@@ -86,6 +86,7 @@ class ConvergenceTracker:
             seen = _Seen(actual_kib, now, requested_at, False, False)
             self._seen[key] = seen
         moved = abs(actual_kib - seen.actual_kib) > CONVERGED_TOLERANCE_KIB
+        previous_distance = (record.target_kib - seen.actual_kib) if record else 0
         new_request = requested_at != seen.requested_at
         if new_request:
             seen.requested_at = requested_at
@@ -109,8 +110,8 @@ class ConvergenceTracker:
             return Progress(
                 Convergence.CONVERGED, record.actual_at_request, requested_at, seen.last_moved
             ), False
-        if seen.converged_once and moved:
-            # It was at our target and went elsewhere without a request of ours.
+        if moved and (seen.converged_once or abs(distance) > abs(previous_distance)):
+            # It went away from our target without a request of ours: another client.
             seen.outside = True
         if seen.outside:
             return Progress(

@@ -60,7 +60,10 @@ def _guest_stats(values: dict[str, Any], prefix: str) -> GuestStats:
 
 
 def _plausible(stats: GuestStats, now: float) -> GuestStats:
-    """Drop a last-update that is no wall-clock time (the test driver's is synthetic)."""
+    """Drop a last-update that is no wall-clock time.
+
+    The test driver's is synthetic; a guest without a balloon driver reports 0.
+    """
     update = stats.last_update
     if update is not None and not now - 86400 * 365 < update < now + 60:
         return replace(stats, last_update=None)
@@ -221,7 +224,7 @@ class HostSession:
             actual = int(values["balloon.current"])
             maximum = int(values.get("balloon.maximum", actual))
             device = self.device(dom, uuid, state)
-            stats = _guest_stats(values, "balloon.")
+            stats = _plausible(_guest_stats(values, "balloon."), now)
         else:
             # The test driver has no balloon group in getAllDomainStats.
             info = dom.info()

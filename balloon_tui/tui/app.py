@@ -1,0 +1,431 @@
+"""BalloonApp: the live fleet table, the memory panel and every way to set a target.
+
+Data: Fleet poller threads -> `Inbox` -> one `SnapshotsReady` message -> applied in a batch.
+Intent: keys, slider, typed entry -> `submit_target` (the only caller of
+`Fleet.request_target`, and the read-only guard) -> Fleet writer thread -> `WriteDone`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input
+
+from balloon_tui.core.model import DomainSnapshot, HostSnapshot
+from balloon_tui.core.sizes import format_compact
+from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
+from balloon_tui.tui.commands import BalloonCommands
+from balloon_tui.tui.fleetlink import FleetFactory, FleetLike, Inbox, fleet_factory
+from balloon_tui.tui.history import WINDOW_SECONDS, History
+from balloon_tui.tui.keys import APP_KEYS
+from balloon_tui.tui.pending import PendingWrites
+from balloon_tui.tui.render import RowView
+from balloon_tui.tui.screens.entry import TargetEntryScreen
+from balloon_tui.tui.screens.help import HelpScreen
+from balloon_tui.tui.state import FleetView
+from balloon_tui.tui.widgets.filterbox import FilterInput
+from balloon_tui.tui.widgets.logpanel import LogPanel
+from balloon_tui.tui.widgets.panel import MemoryPanel, PanelView
+from balloon_tui.tui.widgets.slider import MINIMUM_KIB, BalloonSlider
+from balloon_tui.tui.widgets.statusbar import StatusBar
+from balloon_tui.tui.widgets.table import DomainTable
+
+DomainKey = tuple[str, str]
+PRIORITY_ACTIONS = frozenset(key.action for key in APP_KEYS if key.priority)
+# (domain, now) -> the safety floor in KiB or None: SafetyPolicy.floor_kib fits.
+FloorPolicy = Callable[[DomainSnapshot, float], int | None]
+
+
+def used_floor(domain: DomainSnapshot, now: float) -> int | None:
+    """The safety floor until the policy arrives: what the guest uses now."""
+    return domain.used_kib
+
+
+class SnapshotsReady(Message):
+    """Poller threads left snapshots in the inbox."""
+
+
+class WriteDone(Message):
+    def __init__(self, result: WriteResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class BalloonApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "balloon-tui"
+    COMMANDS = App.COMMANDS | {BalloonCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [key.binding() for key in APP_KEYS]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (50, "-tall")]
+
+    def __init__(
+        self,
+        fleet_factory: FleetFactory,
+        *,
+        show_host: bool = False,
+        floor: FloorPolicy = used_floor,
+        history_window: float = WINDOW_SECONDS,
+        log_clock: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self._fleet_factory = fleet_factory
+        self.fleet: FleetLike | None = None
+        self.show_host = show_host
+        self.floor = floor
+        self.history_window = history_window
+        self.log_clock = log_clock
+        self.clock = clock
+        self.mode = ApplyMode.LIVE
+        self.view = FleetView(history_window, clock)
+        self.selected: DomainKey | None = None
+        self.ready = asyncio.Event()  # every host reported once: tests and snapshots wait
+        self._inbox = Inbox()
+
+    # -- layout --------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield FilterInput(placeholder="filter by name · enter: back to the table · esc: clear",
+                          id="filter")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield DomainTable(show_host=self.show_host, id="domains")
+                yield LogPanel(id="log", clock=self.log_clock)
+            yield MemoryPanel(self.history_window, id="panel")
+        yield Footer(compact=True)
+
+    @property
+    def table(self) -> DomainTable:
+        return self.query_one(DomainTable)
+
+    @property
+    def panel(self) -> MemoryPanel:
+        return self.query_one(MemoryPanel)
+
+    @property
+    def log_panel(self) -> LogPanel:
+        return self.query_one(LogPanel)
+
+    @property
+    def rows(self) -> dict[DomainKey, RowView]:
+        return self.view.rows
+
+    @property
+    def hosts(self) -> dict[str, HostSnapshot]:
+        return self.view.hosts
+
+    @property
+    def pending(self) -> PendingWrites:
+        return self.view.pending
+
+    @property
+    def history(self) -> History:
+        return self.view.history
+
+    @property
+    def readonly(self) -> bool:
+        return self.fleet is None or self.fleet.readonly
+
+    def on_mount(self) -> None:
+        self.fleet = self._fleet_factory(self._thread_snapshot, self._thread_write)
+        self.query_one(StatusBar).show_mode(self.mode, self.fleet.readonly)
+        self.panel.show(None)
+        self.table.focus()
+        if self.fleet.readonly:
+            self.log_panel.add("read-only: balloon-tui shows the balloons and writes nothing")
+        self.fleet.start()
+
+    async def on_unmount(self) -> None:
+        if self.fleet is not None:
+            await asyncio.to_thread(self.fleet.stop)
+
+    # -- from the Fleet's threads ------------------------------------------------------------
+    def _thread_snapshot(self, host: HostSnapshot) -> None:
+        if self._inbox.put(host):
+            self._post(SnapshotsReady())
+
+    def _thread_write(self, result: WriteResult) -> None:
+        self._post(WriteDone(result))
+
+    def _post(self, message: Message) -> None:
+        try:
+            self.post_message(message)
+        except RuntimeError:
+            pass  # the event loop is closing: nobody is left to show it
+
+    # -- applying snapshots -----------------------------------------------------------------
+    def _closing_down(self) -> bool:
+        """Messages from the Fleet's threads can still arrive while the app shuts down."""
+        return not self.query(DomainTable)
+
+    def on_snapshots_ready(self, _message: SnapshotsReady) -> None:
+        hosts = self._inbox.take()
+        if not hosts or self._closing_down():
+            return
+        try:
+            with self.batch_update():
+                for host in hosts:
+                    for event in self.view.apply(host):
+                        self.log_panel.add(event.message, event.severity)
+                        if event.notify:
+                            self.notify(event.message, title=event.title,
+                                        severity=event.severity)
+                self.refresh_views()
+        except Exception:  # a surprise in one tick must not end the session
+            self.log_panel.add("internal error applying a snapshot:\n" + traceback.format_exc(),
+                               "error")
+        if self.fleet is not None and self.view.reported() >= len(self.fleet.uris):
+            self.ready.set()
+
+    def refresh_views(self) -> None:
+        rows = self.view.build_rows()
+        self.table.show(rows)
+        self.query_one(StatusBar).show_hosts(list(self.view.hosts.values()))
+        self._show_panel()
+
+    def _show_panel(self) -> None:
+        row = self.rows.get(self.selected) if self.selected else None
+        if row is None:
+            self.panel.show(None)
+            return
+        host = self.hosts.get(row.domain.host_uri)
+        self.panel.show(PanelView(
+            row=row,
+            host=host,
+            floor_kib=self._floor(row),
+            samples=self.history.samples(row.domain.key),
+            now=host.taken_at if host and host.taken_at else self.clock(),
+            readonly=self.readonly,
+            mode=self.mode,
+        ))
+
+    @on(DomainTable.Selected)
+    def _selected(self, event: DomainTable.Selected) -> None:
+        self.selected = event.key
+        self._show_panel()
+
+    @on(DataTable.RowSelected)
+    def _chosen(self, _event: DataTable.RowSelected) -> None:
+        self.action_focus_slider()
+
+    # -- writing: the one way to libvirt ---------------------------------------------------
+    def submit_target(self, key: DomainKey | None, target_kib: int, source: str) -> bool:
+        """Ask the Fleet to set a target. The only caller of `Fleet.request_target`."""
+        fleet = self.fleet
+        if fleet is None or fleet.readonly:
+            self.notify("read-only: balloon-tui does not change targets here",
+                        title="not written", severity="warning")
+            self.log_panel.add(f"refused ({source}): the connection is read-only", "warning")
+            return False
+        row = self.rows.get(key) if key else None
+        if row is None:
+            self.notify("select a guest first", severity="warning")
+            return False
+        domain = row.domain
+        target = max(min(MINIMUM_KIB, domain.maximum_kib), min(int(target_kib),
+                                                                domain.maximum_kib))
+        request = TargetRequest(domain.host_uri, domain.uuid, domain.name, target,
+                                mode=self.mode, previous_kib=row.target_kib)
+        self.pending.sent(request)
+        fleet.request_target(request)
+        self.log_panel.add(f"{domain.name}: target {format_compact(target)} requested "
+                           f"({source}, {self.mode.label})")
+        self.refresh_views()
+        return True
+
+    def on_write_done(self, message: WriteDone) -> None:
+        if self._closing_down():
+            return
+        result = message.result
+        self.pending.result(result)
+        if result.ok:
+            self.log_panel.add(result.summary)
+        else:
+            self.log_panel.add(result.summary, "error")
+            self.notify(result.message, title=f"{result.request.name}: target not set",
+                        severity="error", timeout=8)
+        self.refresh_views()
+
+    @on(BalloonSlider.Committed)
+    def _slider_committed(self, event: BalloonSlider.Committed) -> None:
+        key = event.subject if isinstance(event.subject, tuple) else self.selected
+        self.submit_target(key, event.value, "slider")
+
+    # -- actions --------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `/` and `t` are priority bindings (see keys.py): not while typing or in a dialog.
+        if action not in PRIORITY_ACTIONS:
+            return True
+        return not isinstance(self.focused, Input) and not isinstance(self.screen, ModalScreen)
+
+    def _selected_row(self) -> RowView | None:
+        row = self.rows.get(self.selected) if self.selected else None
+        if row is None:
+            self.notify("select a guest first", severity="warning")
+        return row
+
+    def _floor(self, row: RowView) -> int | None:
+        return self.floor(row.domain, self.clock())
+
+    def _current_target(self, row: RowView) -> int:
+        return row.target_kib if row.target_kib is not None else row.domain.actual_kib
+
+    def action_step_target(self, delta_kib: int) -> None:
+        row = self._selected_row()
+        if row is not None:
+            self.submit_target(row.domain.key, self._current_target(row) + delta_kib,
+                               f"key {'+' if delta_kib > 0 else '−'}"
+                               f"{format_compact(abs(delta_kib))}")
+
+    def action_target_floor(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+        floor = self._floor(row)
+        if floor is None:
+            self.notify("no safety floor known (no guest stats): type a target with t",
+                        severity="warning")
+            return
+        self.submit_target(row.domain.key, floor, "floor")
+
+    def action_target_maximum(self) -> None:
+        row = self._selected_row()
+        if row is not None:
+            self.submit_target(row.domain.key, row.domain.maximum_kib, "maximum")
+
+    async def action_enter_target(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+        if self.readonly:
+            self.submit_target(row.domain.key, 0, "typed")  # refuses and says why
+            return
+        key = row.domain.key
+
+        def apply(kib: int | None) -> None:
+            if kib is not None:
+                self.submit_target(key, kib, "typed")
+
+        # Awaited (and `t` is a priority binding): what is typed next lands in the entry.
+        await self.push_screen(
+            TargetEntryScreen(row.domain, self._current_target(row), self._floor(row)),
+            apply,
+        )
+
+    def action_focus_slider(self) -> None:
+        self.panel.slider.focus()
+
+    def action_toggle_mode(self) -> None:
+        self.mode = self.mode.next()
+        self.query_one(StatusBar).show_mode(self.mode, self.readonly)
+        self.log_panel.add(f"apply mode: {self.mode.label}")
+        self._show_panel()
+
+    def action_filter(self) -> None:
+        box = self.query_one(FilterInput)
+        box.add_class("-active")
+        # At once, not after a refresh: keys typed right after `/` are already queued.
+        self.screen.set_focus(box)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.filter_text = event.value
+        self.table.redisplay()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        event.input.set_class(bool(event.value), "-active")
+        self.table.focus()
+        self.table.select_first()
+
+    @on(FilterInput.Cleared)
+    def _filter_cleared(self) -> None:
+        self.query_one(FilterInput).remove_class("-active")
+        self.table.filter_text = ""
+        self.table.redisplay()
+        self.table.focus()
+
+    def action_cycle_sort(self) -> None:
+        self.table.cycle_sort()
+
+    def action_sort(self, column: str) -> None:
+        self.table.sort_column = column
+        self.table.sort_reverse = column != "name"
+        self.table.reverse_sort()
+        self.table.reverse_sort()
+
+    def action_reverse_sort(self) -> None:
+        self.table.reverse_sort()
+
+    def action_toggle_log(self) -> None:
+        self.log_panel.toggle_class("-visible")
+
+    def action_refresh_now(self) -> None:
+        if self.fleet is not None:
+            self.fleet.refresh()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+
+def create_app(
+    source: Sequence[str | None] | FleetFactory,
+    *,
+    readonly: bool = False,
+    refresh: float = 2.0,
+    show_host: bool | None = None,
+    fleet_class: Callable[..., FleetLike] | None = None,
+    fleet_options: dict[str, Any] | None = None,
+    **app_options: Any,
+) -> BalloonApp:
+    """The one way to build the app: from libvirt URIs, or from a Fleet factory (tests).
+
+    From URIs, the Fleet is `fleet_class` (default balloon_tui.virt.fleet.Fleet) built with
+    `readonly`, `refresh` and `fleet_options` (audit=..., prompt=...). A factory is called
+    as factory(on_snapshot, on_write) and decides all that itself. `app_options` go to
+    BalloonApp (floor=..., history_window=..., log_clock=..., clock=...).
+    """
+    if callable(source):
+        factory = source
+        hosts = 1
+    else:
+        uris = list(source) or [None]
+        factory = fleet_factory(uris, readonly=readonly, refresh=refresh,
+                                fleet_class=fleet_class, **(fleet_options or {}))
+        hosts = len(uris)
+    return BalloonApp(factory, show_host=hosts > 1 if show_host is None else show_host,
+                      **app_options)
+
+
+def run_app(
+    uris: Sequence[str | None],
+    readonly: bool = False,
+    refresh: float = 2.0,
+    mouse: bool = True,
+    *,
+    audit: Any = None,
+    prompt: Any = None,
+    fleet_class: Callable[..., FleetLike] | None = None,
+    **app_options: Any,
+) -> int:
+    """Run the TUI until the operator quits; the CLI's entry point. Returns an exit code.
+
+    `audit` and `prompt` go to the Fleet (left out when None); `app_options` to BalloonApp.
+    """
+    fleet_options = {k: v for k, v in (("audit", audit), ("prompt", prompt)) if v is not None}
+    app = create_app(uris, readonly=readonly, refresh=refresh, fleet_class=fleet_class,
+                     fleet_options=fleet_options, **app_options)
+    app.run(mouse=mouse)
+    return app.return_code or 0

@@ -1,0 +1,49 @@
+"""The command palette (ctrl+p): every action by name, from the key table and a few more."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from balloon_tui.tui import keys
+
+# Actions without a key of their own (the slider's are keys only while it has focus).
+EXTRA: tuple[tuple[str, str], ...] = (
+    ("target_floor", "set the target to the safety floor"),
+    ("target_maximum", "set the target to the maximum"),
+    ("focus_slider", "focus the slider of the selected guest"),
+    ("sort('name')", "sort by name"),
+    ("sort('actual')", "sort by actual size"),
+    ("sort('used')", "sort by used memory"),
+    ("sort('max')", "sort by maximum"),
+)
+
+
+def palette_commands() -> list[tuple[str, str, str]]:
+    """(title, action, help) for every command."""
+    commands = [
+        (key.description[:1].upper() + key.description[1:], key.action, f"key {key.display}")
+        for key in keys.APP_KEYS
+    ]
+    commands += [(text[:1].upper() + text[1:], action, "") for action, text in EXTRA]
+    return commands
+
+
+class BalloonCommands(Provider):
+    def _run(self, action: str) -> Callable[[], Any]:
+        return partial(self.app.run_action, action)
+
+    async def discover(self) -> Hits:
+        for title, action, help_text in palette_commands():
+            yield DiscoveryHit(title, self._run(action), help=help_text or None)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action, help_text in palette_commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), self._run(action), text=title,
+                          help=help_text or None)

@@ -1,0 +1,52 @@
+"""The last minutes of actual, used and target per domain, kept while the app runs."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from balloon_tui.core.model import DomainSnapshot
+
+DomainKey = tuple[str, str]
+
+WINDOW_SECONDS = 600.0
+# A hard bound whatever the refresh interval: a 0.1 s interval over 10 min is 6000.
+MAX_SAMPLES = 6000
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    at: float
+    actual_kib: int
+    used_kib: int | None
+    target_kib: int
+
+
+class History:
+    """UI-thread only. Bounded deques; a domain's history goes when the domain goes."""
+
+    def __init__(self, window: float = WINDOW_SECONDS, max_samples: int = MAX_SAMPLES) -> None:
+        self.window = window
+        self.max_samples = max_samples
+        self._series: dict[DomainKey, deque[Sample]] = {}
+
+    def add(self, domain: DomainSnapshot, at: float, target_kib: int | None = None) -> None:
+        series = self._series.get(domain.key)
+        if series is None:
+            series = self._series[domain.key] = deque(maxlen=self.max_samples)
+        if series and series[-1].at >= at:
+            return  # the same poll delivered twice (e.g. a status-only update)
+        target = domain.effective_target_kib if target_kib is None else target_kib
+        series.append(Sample(at, domain.actual_kib, domain.used_kib, target))
+        while series and series[0].at < at - self.window:
+            series.popleft()
+
+    def forget_missing(self, host_uri: str, present: set[DomainKey]) -> None:
+        for key in [k for k in self._series if k[0] == host_uri and k not in present]:
+            del self._series[key]
+
+    def samples(self, key: DomainKey) -> list[Sample]:
+        return list(self._series.get(key, ()))
+
+    def __len__(self) -> int:
+        return len(self._series)

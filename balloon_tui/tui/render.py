@@ -1,0 +1,195 @@
+"""Rich text for the table and the panel: sizes, states, marks and the compact bar.
+
+Every signal has a glyph or a word as well as a colour, so it reads on a 16-colour
+terminal, without colour (NO_COLOR) and for colour-blind operators. Pure functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+
+from balloon_tui.core.model import Convergence, DomainSnapshot, DomainState
+from balloon_tui.core.sizes import format_compact
+
+# One place for the colours (ANSI names: they follow the terminal's own palette).
+STYLE_USED = "cyan"
+STYLE_FREE = "blue"
+STYLE_BALLOONED = "bright_black"
+STYLE_TARGET = "bold yellow"
+STYLE_FLOOR = "magenta"
+STYLE_WARN = "bold yellow"
+STYLE_ERROR = "bold red"
+STYLE_DIM = "dim"
+
+GLYPH_USED = "█"
+GLYPH_FREE = "▒"  # in the guest but not used (MemAvailable): what it could give back
+GLYPH_ACTUAL = "▓"  # in the guest, use unknown (no guest stats)
+GLYPH_BALLOONED = "·"  # taken away by the balloon: between actual and the maximum
+GLYPH_TARGET = "┃"
+
+MARK_INFLATE = "↓"  # balloon grows: the guest gives memory back
+MARK_DEFLATE = "↑"  # balloon shrinks: the guest gets memory
+MARK_STALLED = "⚠"
+MARK_WRITING = "…"
+MARK_ERROR = "✖"
+MARK_OUTSIDE = "≠"
+
+_STATE_STYLES = {
+    DomainState.RUNNING: "green",
+    DomainState.BLOCKED: "yellow",
+    DomainState.PAUSED: "yellow",
+    DomainState.SHUTDOWN: "yellow",
+    DomainState.SHUTOFF: "bright_black",
+    DomainState.CRASHED: "bold red",
+    DomainState.PMSUSPENDED: "yellow",
+    DomainState.NOSTATE: "bright_black",
+}
+
+
+class SortableText(Text):
+    """A Text that sorts by a value (memray's trick): "1.5 GiB" sorts as a number."""
+
+    def __init__(self, *args: object, sort_value: object = 0, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.sort_value = sort_value
+
+
+def sortable(text: Text, value: object) -> SortableText:
+    result = SortableText(
+        text.plain, style=text.style, justify=text.justify, no_wrap=True, end="",
+        overflow="ellipsis", sort_value=value,
+    )
+    result.spans = list(text.spans)
+    return result
+
+
+def short_size(kib: int | None) -> str:
+    """`format_compact` without the space and the "iB": 1.50 GiB -> 1.50G (htop style)."""
+    text = format_compact(kib)
+    for unit in ("TiB", "GiB", "MiB", "KiB"):
+        if text.endswith(" " + unit):
+            return text[: -len(unit) - 1] + unit[0]
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class RowView:
+    """What one table row shows: the live domain plus the write we are waiting for."""
+
+    domain: DomainSnapshot
+    target_kib: int | None  # the shown target: our queued request, else the snapshot's
+    writing: bool = False  # a request is queued or in flight
+    failed: str | None = None  # the last write for this domain failed: the reason
+    stale: bool = False  # guest stats older than three stats periods
+    age: float | None = None  # seconds since the guest last reported stats
+
+    @property
+    def key(self) -> str:
+        return row_key(self.domain.host_uri, self.domain.uuid)
+
+
+def row_key(host_uri: str, uuid: str) -> str:
+    return f"{host_uri}|{uuid}"
+
+
+def state_text(state: DomainState) -> Text:
+    return Text(f"{state.symbol} {state.word}", style=_STATE_STYLES[state])
+
+
+def name_text(row: RowView) -> Text:
+    domain = row.domain
+    if domain.error or row.failed:
+        return Text.assemble((MARK_ERROR + " ", STYLE_ERROR), domain.name)
+    return Text(domain.name)
+
+
+def middle_truncate(text: Text, width: int) -> Text:
+    """Cut the middle, not the end: web-frontend-01 and -02 stay apart."""
+    if text.cell_len <= width or width < 5:
+        return text
+    head = (width - 1) // 2
+    tail = width - 1 - head
+    return text[:head] + Text("…", STYLE_DIM) + text[len(text) - tail :]
+
+
+def size_text(kib: int | None, style: str = "") -> Text:
+    return Text(short_size(kib), style=style if kib is not None else STYLE_DIM, justify="right")
+
+
+def target_mark(row: RowView) -> tuple[str, str]:
+    """The glyph and style before the target: what the balloon is doing about it."""
+    domain = row.domain
+    if row.failed:
+        return MARK_ERROR, STYLE_ERROR
+    if row.writing:
+        return MARK_WRITING, STYLE_TARGET
+    if domain.progress.state is Convergence.STALLED:
+        return MARK_STALLED, STYLE_WARN
+    if domain.target_outside:
+        return MARK_OUTSIDE, STYLE_WARN
+    target = row.target_kib
+    if target is not None and domain.state.is_active and abs(target - domain.actual_kib) > 1024:
+        return (MARK_INFLATE if target < domain.actual_kib else MARK_DEFLATE), STYLE_TARGET
+    return " ", ""
+
+
+def target_text(row: RowView) -> Text:
+    mark, style = target_mark(row)
+    if row.target_kib is None:
+        return Text.assemble((mark, style), ("     –", STYLE_DIM), justify="right")
+    return Text.assemble((mark, style), (f"{short_size(row.target_kib):>6}", style or ""),
+                         justify="right")
+
+
+def used_text(row: RowView) -> Text:
+    used = row.domain.used_kib
+    if used is None:
+        return Text("–", style=STYLE_DIM, justify="right")
+    return Text(short_size(used), style=STYLE_DIM if row.stale else "", justify="right")
+
+
+def age_text(row: RowView) -> Text:
+    if row.age is None:
+        return Text("–", style=STYLE_DIM, justify="right")
+    if row.stale:
+        return Text("stale", style=STYLE_WARN, justify="right")
+    return Text(f"{row.age:.0f}s", justify="right")
+
+
+def bar_text(
+    maximum: int, actual: int, used: int | None, target: int | None, width: int
+) -> Text:
+    """used | actual | target | max on one scale, one line of `width` cells."""
+    width = max(1, width)
+    if maximum <= 0:
+        return Text(GLYPH_BALLOONED * width, style=STYLE_BALLOONED)
+
+    def cells(kib: int) -> int:
+        return max(0, min(width, round(kib * width / maximum)))
+
+    actual_cells = cells(actual)
+    used_cells = min(cells(used), actual_cells) if used is not None else 0
+    text = Text(no_wrap=True)
+    if used is None:
+        text.append(GLYPH_ACTUAL * actual_cells, STYLE_FREE)
+    else:
+        text.append(GLYPH_USED * used_cells, STYLE_USED)
+        text.append(GLYPH_FREE * (actual_cells - used_cells), STYLE_FREE)
+    text.append(GLYPH_BALLOONED * (width - actual_cells), STYLE_BALLOONED)
+    if target is not None:
+        at = min(width - 1, cells(target))
+        text = text[:at] + Text(GLYPH_TARGET, STYLE_TARGET) + text[at + 1 :]
+    return text
+
+
+def row_bar(row: RowView, width: int) -> Text:
+    domain = row.domain
+    return bar_text(domain.maximum_kib, domain.actual_kib, domain.used_kib, row.target_kib, width)
+
+
+def direction_words(target_kib: int, actual_kib: int) -> str:
+    if target_kib < actual_kib:
+        return f"{MARK_INFLATE} inflating: the guest gives memory back"
+    return f"{MARK_DEFLATE} deflating: the guest gets memory"

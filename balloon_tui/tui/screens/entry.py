@@ -1,0 +1,111 @@
+"""`t`: type a target in any form `parse_size` reads; errors show inline, as you type."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from balloon_tui.core.model import DomainSnapshot
+from balloon_tui.core.sizes import SizeError, format_compact, format_size, parse_size
+from balloon_tui.tui import render
+
+
+def check_target(
+    text: str, domain: DomainSnapshot, floor_kib: int | None
+) -> tuple[int | None, Text]:
+    """Parse `text` for `domain`: (KiB or None, the line to show under the input)."""
+    try:
+        kib = parse_size(text, domain.maximum_kib)
+    except SizeError as exc:
+        return None, Text(f"{render.MARK_ERROR} {exc}", style=render.STYLE_ERROR)
+    if kib > domain.maximum_kib:
+        return None, Text(
+            f"{render.MARK_ERROR} {format_compact(kib)} is above the maximum "
+            f"{format_compact(domain.maximum_kib)}", style=render.STYLE_ERROR,
+        )
+    line = Text.assemble(("= ", render.STYLE_DIM), (format_size(kib), "bold"),
+                         (f"  ({kib:,} KiB)", render.STYLE_DIM))
+    if floor_kib is not None and kib < floor_kib:
+        line.append(f"\n{render.MARK_STALLED} below the safety floor {format_compact(floor_kib)}: "
+                    "the guest may swap or stall", render.STYLE_WARN)
+    return kib, line
+
+
+class TargetEntryScreen(ModalScreen[int | None]):
+    """Dismisses with the target in KiB, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+
+    DEFAULT_CSS = """
+    TargetEntryScreen { align: center middle; }
+    TargetEntryScreen > Vertical {
+        width: 64; max-width: 95%; height: auto;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    TargetEntryScreen #entry-facts { color: $text-muted; }
+    TargetEntryScreen #entry-input { margin: 1 0 0 0; }
+    TargetEntryScreen #entry-check { height: auto; min-height: 1; }
+    TargetEntryScreen #entry-hint { color: $text-muted; margin: 1 0 0 0; }
+    """
+
+    def __init__(
+        self, domain: DomainSnapshot, current_kib: int, floor_kib: int | None = None
+    ) -> None:
+        super().__init__()
+        self.domain = domain
+        self.current_kib = current_kib
+        self.floor_kib = floor_kib
+
+    def compose(self) -> ComposeResult:
+        domain = self.domain
+        with Vertical() as box:
+            box.border_title = f"target for {domain.name}"
+            box.border_subtitle = "enter applies · esc cancels"
+            yield Static(
+                Text.assemble(
+                    ("target ", "dim"), render.short_size(self.current_kib),
+                    ("   actual ", "dim"), render.short_size(domain.actual_kib),
+                    ("   used ", "dim"), render.short_size(domain.used_kib),
+                    ("   max ", "dim"), render.short_size(domain.maximum_kib),
+                ),
+                id="entry-facts",
+            )
+            yield Input(
+                value="",
+                placeholder="1.5G, 1536M, 1572864K, 75% (of max), or MiB",
+                id="entry-input",
+            )
+            yield Static("", id="entry-check")
+            yield Static("a plain number is MiB; a percentage is of the maximum",
+                         id="entry-hint")
+
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one(Input))  # now, not after a refresh
+
+    @on(Input.Changed, "#entry-input")
+    def _check(self, event: Input.Changed) -> None:
+        check = self.query_one("#entry-check", Static)
+        if not event.value.strip():
+            check.update("")
+            return
+        _kib, line = check_target(event.value, self.domain, self.floor_kib)
+        check.update(line)
+
+    @on(Input.Submitted, "#entry-input")
+    def _submit(self, event: Input.Submitted) -> None:
+        event.stop()
+        kib, line = check_target(event.value, self.domain, self.floor_kib)
+        if kib is None:
+            self.query_one("#entry-check", Static).update(line)
+            return
+        self.dismiss(kib)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

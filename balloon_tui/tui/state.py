@@ -1,0 +1,94 @@
+"""What the app knows between ticks: the hosts, our writes in flight, the history.
+
+UI-thread only and free of widgets: `apply` takes one HostSnapshot and says what is worth
+telling the operator; `rows` is what the table and the panel show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.notifications import SeverityLevel
+
+from balloon_tui.core.model import HostSnapshot, HostStatus
+from balloon_tui.tui.history import History
+from balloon_tui.tui.pending import PendingWrites
+from balloon_tui.tui.render import RowView
+from balloon_tui.tui.widgets.statusbar import host_name
+
+DomainKey = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A line for the log; `notify` also makes it a notification."""
+
+    message: str
+    severity: SeverityLevel = "information"
+    notify: bool = False
+    title: str = ""
+
+
+class FleetView:
+    def __init__(self, history_window: float, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.hosts: dict[str, HostSnapshot] = {}
+        self.pending = PendingWrites()
+        self.history = History(history_window)
+        self.rows: dict[DomainKey, RowView] = {}
+
+    def apply(self, host: HostSnapshot) -> list[Event]:
+        """Take one host's snapshot; a snapshot that cannot be applied is not kept."""
+        before = self.hosts.get(host.uri)
+        events = self._host_events(before, host)
+        fresh = host.status in (HostStatus.OK, HostStatus.SLOW)
+        old_errors = {d.key: d.error for d in before.domains} if before else {}
+        for domain in host.domains:
+            self.pending.observe(domain)
+            if fresh:
+                self.history.add(domain, host.taken_at, self.pending.shown_target(domain))
+            if domain.error and domain.error != old_errors.get(domain.key):
+                events.append(Event(f"{domain.name}: {domain.error}", "error", True,
+                                    domain.name))
+        if fresh:  # a disconnected host's guests are unknown, not gone
+            present = {d.key for d in host.domains}
+            self.pending.forget_missing(host.uri, present)
+            self.history.forget_missing(host.uri, present)
+        self.hosts[host.uri] = host
+        return events
+
+    @staticmethod
+    def _host_events(before: HostSnapshot | None, host: HostSnapshot) -> list[Event]:
+        name = host_name(host)
+        if host.error and (before is None or before.error != host.error):
+            return [Event(f"{name}: {host.status.word}: {host.error}", "error", True,
+                          f"{name}: {host.status.word}")]
+        if before is None or before.status is not host.status:
+            guests = f" ({len(host.domains)} guests)" if host.status is HostStatus.OK else ""
+            severity: SeverityLevel = (
+                "warning" if host.status is HostStatus.SLOW else "information"
+            )
+            return [Event(f"{name}: {host.status.word}{guests}", severity)]
+        return []
+
+    def build_rows(self) -> list[RowView]:
+        now = self.clock()
+        rows = []
+        for host in self.hosts.values():
+            for domain in host.domains:
+                key = domain.key
+                rows.append(RowView(
+                    domain,
+                    self.pending.shown_target(domain),
+                    writing=self.pending.writing(key),
+                    failed=self.pending.failed(key),
+                    stale=domain.stats_stale(now),
+                    age=domain.stats_age(now),
+                ))
+        self.rows = {row.domain.key: row for row in rows}
+        return rows
+
+    def reported(self) -> int:
+        """How many hosts have reported something beyond "connecting"."""
+        return sum(1 for h in self.hosts.values() if h.status is not HostStatus.CONNECTING)

@@ -1,0 +1,1 @@
+"""balloon-tui's own widgets."""

@@ -1,0 +1,166 @@
+"""The memory panel: everything about the selected guest, and its slider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from balloon_tui.core.model import Convergence, HostSnapshot
+from balloon_tui.core.writes import ApplyMode
+from balloon_tui.tui import render
+from balloon_tui.tui.history import Sample
+from balloon_tui.tui.render import RowView, short_size
+from balloon_tui.tui.widgets.gueststats import GuestStatsView
+from balloon_tui.tui.widgets.history import HistoryView
+from balloon_tui.tui.widgets.slider import BalloonSlider
+from balloon_tui.tui.widgets.statusbar import host_name
+
+PROGRESS_CELLS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class PanelView:
+    row: RowView
+    host: HostSnapshot | None
+    floor_kib: int | None  # the safety floor the panel is given (for now: used)
+    samples: list[Sample]
+    now: float
+    readonly: bool
+    mode: ApplyMode
+
+
+def progress_text(row: RowView) -> Text:
+    """Where the balloon is going, how far it has come, and whether it is stuck."""
+    domain = row.domain
+    if row.failed:
+        return Text.assemble((f"{render.MARK_ERROR} not set: ", render.STYLE_ERROR), row.failed)
+    if row.writing and row.target_kib is not None:
+        return Text.assemble((f"{render.MARK_WRITING} sending ", render.STYLE_TARGET),
+                             (short_size(row.target_kib), "bold"), " to libvirt")
+    progress = domain.progress
+    if domain.target_outside:
+        return Text(f"{render.MARK_OUTSIDE} {progress.message or 'changed outside balloon-tui'}",
+                    style=render.STYLE_WARN)
+    target = row.target_kib
+    if target is None:
+        return Text("no target set from here: the balloon stays where it is",
+                    style=render.STYLE_DIM)
+    if not domain.state.is_active:
+        return Text(f"shut off: {short_size(target)} applies at the next boot",
+                    style=render.STYLE_DIM)
+    distance = target - domain.actual_kib
+    if abs(distance) <= 1024:
+        return Text("✓ at the target", style="green")
+    text = Text(render.direction_words(target, domain.actual_kib), style=render.STYLE_TARGET)
+    start = progress.start_kib
+    if start is not None and abs(start - target) > 1024:
+        done = max(0.0, min(1.0, (start - domain.actual_kib) / (start - target)))
+        filled = round(done * PROGRESS_CELLS)
+        text.append("\n")
+        text.append("█" * filled, render.STYLE_TARGET)
+        text.append("░" * (PROGRESS_CELLS - filled), render.STYLE_DIM)
+        text.append(f" {done:4.0%}  {short_size(start)} → {short_size(target)}, ")
+    else:
+        text.append("\n")
+    text.append(f"{short_size(abs(distance))} to go")
+    if progress.state is Convergence.STALLED:
+        text.append("\n")
+        text.append(f"{render.MARK_STALLED} {progress.message or 'stalled'}", render.STYLE_WARN)
+    elif progress.message:
+        text.append("\n")
+        text.append(progress.message, render.STYLE_DIM)
+    return text
+
+
+def drag_text(value: int) -> Text:
+    return Text.assemble(("◆ ", render.STYLE_TARGET), (short_size(value), "bold"),
+                         ("  let go to set this target", render.STYLE_DIM))
+
+
+def title_text(view: PanelView) -> Text:
+    domain = view.row.domain
+    text = Text.assemble((domain.name, "bold"), "  ", render.state_text(domain.state))
+    if view.host is not None:
+        text.append(f"  on {host_name(view.host)}", render.STYLE_DIM)
+    if domain.error:
+        text.append(f"\n{render.MARK_ERROR} {domain.error}", render.STYLE_ERROR)
+    return text
+
+
+def legend_text(view: PanelView) -> Text:
+    domain = view.row.domain
+    parts = [
+        ("▲ target ", view.row.target_kib, render.STYLE_TARGET),
+        ("a actual ", domain.actual_kib, render.STYLE_FREE),
+        ("u used ", domain.used_kib, render.STYLE_USED),
+        ("f floor ", view.floor_kib, render.STYLE_FLOOR),
+        ("max ", domain.maximum_kib, ""),
+    ]
+    return Text("  ").join(
+        Text.assemble((label, style), short_size(value)) for label, value, style in parts
+    )
+
+
+class MemoryPanel(VerticalScroll, can_focus=False):
+    """Shows a `PanelView`; the slider's `Committed` bubbles up to the app."""
+
+    DEFAULT_CSS = """
+    MemoryPanel { height: auto; }
+    MemoryPanel > Static { height: auto; }
+    """
+
+    def __init__(self, window: float, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.window = window
+        self.view: PanelView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("no guest selected", id="panel-title")
+        yield Static("", id="panel-legend")
+        yield BalloonSlider(id="slider")
+        yield Static("", id="panel-progress")
+        yield HistoryView(self.window, id="panel-history")
+        yield GuestStatsView(id="panel-stats")
+
+    def on_balloon_slider_changed(self, event: BalloonSlider.Changed) -> None:
+        """While dragging, say what letting go will do (nothing is written before that)."""
+        if event.slider.dragging:
+            self.query_one("#panel-progress", Static).update(drag_text(event.value))
+
+    @property
+    def slider(self) -> BalloonSlider:
+        return self.query_one(BalloonSlider)
+
+    def show(self, view: PanelView | None) -> None:
+        self.view = view
+        title = self.query_one("#panel-title", Static)
+        if view is None:
+            title.update(Text("no guest selected (or none matches the filter)",
+                              style=render.STYLE_DIM))
+            for part in ("#panel-legend", "#panel-progress"):
+                self.query_one(part, Static).update("")
+            self.slider.disabled = True
+            self.query_one(GuestStatsView).domain = None
+            self.query_one(HistoryView).show([], 0.0, 1)
+            return
+        domain = view.row.domain
+        title.update(title_text(view))
+        self.query_one("#panel-legend", Static).update(legend_text(view))
+        slider = self.slider
+        slider.disabled = view.readonly or not domain.device.present
+        slider.set_live(
+            subject=domain.key,
+            maximum=domain.maximum_kib,
+            target=view.row.target_kib if view.row.target_kib is not None else domain.actual_kib,
+            actual=domain.actual_kib,
+            used=domain.used_kib,
+            floor=view.floor_kib,
+        )
+        progress = drag_text(slider.value) if slider.dragging else progress_text(view.row)
+        self.query_one("#panel-progress", Static).update(progress)
+        self.query_one(HistoryView).show(view.samples, view.now, domain.maximum_kib)
+        self.query_one(GuestStatsView).domain = domain

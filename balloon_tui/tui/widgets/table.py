@@ -1,0 +1,276 @@
+"""The domain table: keyed rows updated in place, sorted by value, filtered by name.
+
+Never `clear()`ed: each `show` adds, updates (only the cells that changed) and removes rows
+by key, sorts once, and puts the cursor back on the selected guest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
+
+from balloon_tui.tui import render
+from balloon_tui.tui.render import RowView, sortable
+
+DomainKey = tuple[str, str]
+
+# (key, label, fixed width or None); "name", "host" and "bar" are sized by `_layout`.
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("name", "name", None),
+    ("host", "host", None),
+    ("state", "state", 10),
+    ("max", "max", 6),
+    ("target", "target", 7),
+    ("actual", "actual", 7),
+    ("used", "used", 6),
+    ("bar", "memory", None),
+    ("age", "age", 5),
+)
+SORTS: tuple[str, ...] = ("name", "actual", "used", "max")
+BAR_MIN, BAR_MAX = 6, 40
+NAME_MIN, NAME_MAX = 8, 32
+HOST_MAX = 24
+
+
+class DomainTable(DataTable[Text]):
+    class Selected(Message):
+        """The guest under the cursor changed (also when rows moved under it)."""
+
+        def __init__(self, table: DomainTable, key: DomainKey | None) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> DomainTable:
+            return self.table
+
+    def __init__(self, *, show_host: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.show_host = show_host
+        self.sort_column = "name"
+        self.sort_reverse = False
+        self.filter_text = ""
+        self.selected: DomainKey | None = None
+        self._keys: dict[str, DomainKey] = {}
+        self._views: dict[str, RowView] = {}
+        self._cells: dict[str, dict[str, Any]] = {}
+        self._widths: dict[str, int] = {}
+        self._rows: list[RowView] = []
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            if key == "host" and not self.show_host:
+                continue
+            self.add_column(self._label(key, label), width=width or NAME_MIN, key=key)
+        self._layout()
+
+    # -- public ------------------------------------------------------------------------------
+    def show(self, rows: Sequence[RowView]) -> None:
+        """Diff `rows` (all guests) into the table; filtered rows are left out."""
+        self._rows = list(rows)
+        needle = self.filter_text.casefold()
+        wanted = {r.key: r for r in rows if needle in r.domain.name.casefold()}
+        widths_changed = self._layout()
+        for key in [k for k in self._keys if k not in wanted]:
+            self.remove_row(key)
+            del self._keys[key]
+            self._views.pop(key, None)
+            self._cells.pop(key, None)
+        for key, view in wanted.items():
+            if key not in self._keys:
+                cells = self._cells_for(view)
+                self.add_row(*cells.values(), key=key)
+                self._keys[key] = view.domain.key
+                self._cells[key] = cells
+            elif widths_changed or self._views.get(key) != view:
+                self._update(key, self._cells_for(view), widths_changed)
+            self._views[key] = view
+        self._sort()
+        self._restore_cursor()
+
+    def redisplay(self) -> None:
+        """Apply a new filter or sort to the rows last shown."""
+        self.show(self._rows)
+
+    def select_first(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0)
+            self._announce()
+
+    def select_key(self, key: DomainKey) -> None:
+        self.selected = key
+        self._restore_cursor()
+
+    def cycle_sort(self) -> str:
+        self.sort_column = SORTS[(SORTS.index(self.sort_column) + 1) % len(SORTS)]
+        self.sort_reverse = self.sort_column != "name"  # sizes: largest first
+        self._relabel()
+        self.redisplay()
+        return self.sort_column
+
+    def reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._relabel()
+        self.redisplay()
+
+    def key_at_cursor(self) -> DomainKey | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return self._keys.get(str(row_key.value))
+
+    # -- internals -------------------------------------------------------------------------
+    def _label(self, key: str, label: str) -> Text:
+        if key != self.sort_column:
+            return Text(label)
+        return Text(label + ("▼" if self.sort_reverse else "▲"), style="bold")
+
+    def _relabel(self) -> None:
+        for key, label, _width in COLUMNS:
+            column = self.columns.get(ColumnKey(key))
+            if column is not None:
+                column.label = self._label(key, label)
+        self.refresh()
+
+    def _cells_for(self, view: RowView) -> dict[str, Any]:
+        domain = view.domain
+        w = self._widths
+        name = render.middle_truncate(render.name_text(view), w.get("name", NAME_MAX))
+        cells: dict[str, Any] = {
+            "name": sortable(name, (domain.name.casefold(), domain.host_uri)),
+        }
+        if self.show_host:
+            host = Text(domain.host_uri)
+            host.truncate(w.get("host", HOST_MAX), overflow="ellipsis")
+            cells["host"] = host
+        cells.update({
+            "state": render.state_text(domain.state),
+            "max": sortable(render.size_text(domain.maximum_kib), domain.maximum_kib),
+            "target": render.target_text(view),
+            "actual": sortable(render.size_text(domain.actual_kib), domain.actual_kib),
+            "used": sortable(render.used_text(view), domain.used_kib or -1),
+            "bar": render.row_bar(view, w.get("bar", BAR_MIN)),
+            "age": render.age_text(view),
+        })
+        return cells
+
+    def _update(self, key: str, cells: dict[str, Any], resized: bool = False) -> None:
+        old = self._cells[key]
+        for column, value in cells.items():
+            before = old.get(column)
+            if resized or before is None or _signature(before) != _signature(value):
+                try:
+                    # update_width only to make the table re-measure after `_layout`.
+                    self.update_cell(key, column, value, update_width=resized)
+                except CellDoesNotExist:  # pragma: no cover - columns are fixed after mount
+                    continue
+        self._cells[key] = cells
+
+    def _sort(self) -> None:
+        column = self.sort_column
+
+        def by_value(cells: tuple[Any, Any]) -> Any:
+            primary, name = cells
+            return (getattr(primary, "sort_value", 0), getattr(name, "sort_value", ""))
+
+        if column == "name":
+            self.sort("name", key=lambda cell: cell.sort_value, reverse=self.sort_reverse)
+        else:
+            self.sort(column, "name", key=by_value, reverse=self.sort_reverse)
+
+    def _restore_cursor(self) -> None:
+        if not self.row_count:
+            if self.selected is not None:
+                self.selected = None
+                self.post_message(self.Selected(self, None))
+            return
+        index = None
+        if self.selected is not None:
+            wanted = _row_key(self.selected)
+            if wanted in self._keys:
+                index = self.get_row_index(wanted)
+        if index is not None and index != self.cursor_row:
+            self.move_cursor(row=index)
+        self._announce()
+
+    def _announce(self) -> None:
+        key = self.key_at_cursor()
+        if key != self.selected:
+            self.selected = key
+            self.post_message(self.Selected(self, key))
+
+    def _layout(self) -> bool:
+        """Give name, host and bar the width the fixed columns leave; True if changed."""
+        total = (self.size.width or 80) - self.styles.scrollbar_size_vertical
+        pad = 2 * self.cell_padding
+        marks = 2 if any(r.domain.error or r.failed for r in self._rows) else 0
+        names = [len(r.domain.name) + marks for r in self._rows] or [NAME_MIN]
+        name_need = max(NAME_MIN, min(NAME_MAX, max(names)))
+        host_need = 0
+        if self.show_host:
+            host_need = min(HOST_MAX, max((len(r.domain.host_uri) for r in self._rows),
+                                          default=4))
+        fixed = sum(w + pad for k, _l, w in COLUMNS if w is not None)
+        fixed += 2 * pad + (host_need + pad if self.show_host else 0)
+        rest = max(0, total - fixed)
+        bar = max(BAR_MIN, min(BAR_MAX, rest - name_need))
+        name = max(NAME_MIN, min(name_need, rest - bar))
+        widths = {"name": name, "bar": bar}
+        if self.show_host:
+            widths["host"] = max(4, host_need)
+        if widths == self._widths:
+            return False
+        self._widths = widths
+        for key, width in widths.items():
+            column = self.columns.get(ColumnKey(key))
+            if column is not None:
+                column.width = width
+                column.auto_width = False
+        return True
+
+    def on_resize(self) -> None:
+        if self._rows and self._layout():
+            self.redisplay_all()
+
+    def redisplay_all(self) -> None:
+        for key, view in list(self._views.items()):
+            self._update(key, self._cells_for(view), resized=True)
+        self.refresh(layout=True)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        key = self._keys.get(str(event.row_key.value))
+        if key is not None and key != self.selected:
+            self.selected = key
+            self.post_message(self.Selected(self, key))
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        column = str(event.column_key.value)
+        if column in SORTS:
+            if column == self.sort_column:
+                self.sort_reverse = not self.sort_reverse
+            else:
+                self.sort_column = column
+                self.sort_reverse = column != "name"
+            self._relabel()
+            self.redisplay()
+
+
+def _row_key(key: DomainKey) -> str:
+    return render.row_key(*key)
+
+
+def _signature(cell: Any) -> Any:
+    if isinstance(cell, Text):
+        return (cell.plain, str(cell.style), tuple(cell.spans), getattr(cell, "sort_value", None))
+    return cell
+
+
+__all__ = ["COLUMNS", "SORTS", "DomainTable", "RowKey"]

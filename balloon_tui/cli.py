@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import threading
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from balloon_tui import __version__
+
+if TYPE_CHECKING:
+    from balloon_tui.virt.fleet import Fleet
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,16 +88,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.once:
         return _once(uris, args.readonly, args.json, audit)
 
-    from balloon_tui.tui.app import run_app
+    fleet = Fleet(uris, readonly=args.readonly, interval=args.refresh, audit=audit)
+    errors = fleet.connect_all()
+    if errors and (len(errors) == len(fleet.workers)):
+        for error in errors.values():
+            print(f"balloon-tui: {error}", file=sys.stderr)
+        fleet.stop()
+        return 2
+    # With several hosts, one that is down now is shown as "disconnected — retrying".
+    return _interactive(fleet, mouse=not args.no_mouse)
 
-    return run_app(
-        uris,
-        readonly=args.readonly,
-        refresh=args.refresh,
-        audit=audit,
-        mouse=not args.no_mouse,
-        fleet_class=Fleet,
-    )
+
+def _interactive(fleet: Fleet, mouse: bool) -> int:
+    from balloon_tui.tui.app import create_app
+
+    app = create_app(fleet.bind, show_host=len(fleet.workers) > 1)
+    hard_exit_seconds = 5.0
+
+    def hang_up(signum: int, _frame: object) -> None:
+        # The terminal is gone (ssh dropped): leave within seconds, never spin on a dead tty.
+        threading.Thread(target=app.call_from_thread, args=(app.exit,), daemon=True).start()
+        timer = threading.Timer(hard_exit_seconds, os._exit, (128 + signum,))
+        timer.daemon = True
+        timer.start()
+
+    signal.signal(signal.SIGHUP, hang_up)
+    signal.signal(signal.SIGTERM, hang_up)
+    app.run(mouse=mouse)
+    return app.return_code or 0
 
 
 def _once(uris: list[str | None], readonly: bool, as_json: bool, audit: object) -> int:

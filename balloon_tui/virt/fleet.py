@@ -141,8 +141,8 @@ class Fleet:
         *,
         readonly: bool = False,
         interval: float = 2.0,
-        on_snapshot: SnapshotCallback,
-        on_write: WriteCallback,
+        on_snapshot: SnapshotCallback = lambda _snapshot: None,
+        on_write: WriteCallback = lambda _result: None,
         audit: AuditLog | None = None,
         prompt: CredentialPrompt | None = None,
         stall_seconds: float = STALL_SECONDS,
@@ -161,6 +161,14 @@ class Fleet:
                 audit=audit,
             )
             self.workers[session.uri] = HostWorker(session, interval, on_snapshot, on_write)
+
+    def bind(self, on_snapshot: SnapshotCallback, on_write: WriteCallback) -> Fleet:
+        """Point the callbacks elsewhere (the CLI opens connections before the UI exists)."""
+        self.on_write = on_write
+        for worker in self.workers.values():
+            worker.on_snapshot = on_snapshot
+            worker.on_write = on_write
+        return self
 
     @property
     def uris(self) -> list[str]:

@@ -32,7 +32,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not realguest"
 
 bench: $(STAMP)
-	$(BIN)/python -m balloon_tui.bench
+	$(BIN)/python benchmarks/bench.py
 
 screenshots: $(STAMP)
 	$(BIN)/python -m balloon_tui.tui.screenshots screenshots

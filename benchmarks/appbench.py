@@ -1,0 +1,170 @@
+"""App-side measurements: apply+render per tick, idle CPU, start-up, RSS with history."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from balloon_tui.core.model import HostSnapshot
+from balloon_tui.core.sizes import MIB
+from balloon_tui.core.writes import TargetRequest
+from balloon_tui.tui import create_app
+from balloon_tui.virt.session import HostSession
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class StaticFleet:
+    """Stands in for the Fleet: the benchmark feeds snapshots itself."""
+
+    readonly = False
+
+    def __init__(self, uris: list[str]) -> None:
+        self._uris = uris
+
+    @property
+    def uris(self) -> list[str]:
+        return self._uris
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def refresh(self) -> None: ...
+    def request_target(self, request: TargetRequest) -> None: ...
+
+
+def polled(uris: list[str]) -> list[HostSnapshot]:
+    snapshots = []
+    for uri in uris:
+        session = HostSession(uri)
+        session.open()
+        snapshots.append(session.poll())
+        session.close()
+    return snapshots
+
+
+def moved(host: HostSnapshot, tick: int) -> HostSnapshot:
+    """A tick where a tenth of the balloons moved: the table has real cells to update."""
+    domains = tuple(
+        replace(d, actual_kib=max(MIB, d.actual_kib - ((tick + i) % 3) * 16 * MIB))
+        if (i + tick) % 10 == 0
+        else d
+        for i, d in enumerate(host.domains)
+    )
+    return replace(host, domains=domains, taken_at=host.taken_at + 2 * tick)
+
+
+async def _apply_render(hosts: list[HostSnapshot], ticks: int, size: tuple[int, int]) -> list[float]:
+    clock_now = [time.time()]
+    fleet = StaticFleet([h.uri for h in hosts])
+    app = create_app(lambda _s, _w: fleet, show_host=len(hosts) > 1, clock=lambda: clock_now[0])
+    samples = []
+    async with app.run_test(size=size) as pilot:
+        for tick in range(ticks + 3):
+            clock_now[0] += 2.0
+            tick_hosts = [moved(host, tick) for host in hosts]
+            # CPU time, not wall time: pause() also idles, and the app is one thread here.
+            started = time.process_time()
+            with app.batch_update():
+                for host in tick_hosts:
+                    app.view.apply(host)
+                app.refresh_views()
+            await pilot.pause()  # until the screen has been composed and rendered
+            if tick >= 3:  # the first ticks build every row
+                samples.append(time.process_time() - started)
+    return samples
+
+
+def apply_render(hosts: list[HostSnapshot], ticks: int, size: tuple[int, int] = (120, 40)) -> list[float]:
+    return asyncio.run(_apply_render(hosts, ticks, size))
+
+
+async def _history_rss(hosts: list[HostSnapshot], ticks: int) -> int:
+    clock_now = [time.time()]
+    fleet = StaticFleet([h.uri for h in hosts])
+    app = create_app(lambda _s, _w: fleet, clock=lambda: clock_now[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        for tick in range(ticks):
+            clock_now[0] += 2.0
+            with app.batch_update():
+                for host in hosts:
+                    app.view.apply(moved(host, tick))
+                app.refresh_views()
+            if tick % 50 == 0:
+                await pilot.pause()
+        await pilot.pause()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def history_rss_child(uri: str, ticks: int) -> int:
+    """Peak RSS of a fresh process that kept `ticks` ticks of history."""
+    code = (
+        "import sys; sys.path.insert(0, 'benchmarks');"
+        "from appbench import polled, _history_rss; import asyncio;"
+        f"print(asyncio.run(_history_rss(polled([{uri!r}]), {ticks})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, text=True
+    )
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True).stdout
+
+
+def _app_pid(session: str) -> int:
+    shell_pid = int(_tmux("display", "-p", "-t", session, "#{pane_pid}").strip())
+    return shell_pid
+
+
+def startup_seconds(runs: int = 5) -> list[float]:
+    """Wall time from launching `balloon-tui --demo` in a terminal to its first full frame."""
+    if shutil.which("tmux") is None:
+        raise RuntimeError("tmux is needed for the start-up measurement")
+    results = []
+    command = f"exec {sys.executable} -m balloon_tui --demo --audit-log /dev/null"
+    for run in range(runs):
+        session = f"btui-bench-{os.getpid()}-{run}"
+        started = time.perf_counter()
+        _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", str(REPO), command)
+        try:
+            while True:
+                screen = _tmux("capture-pane", "-p", "-t", session)
+                if "windows-desktop" in screen and "web-frontend-01" in screen:
+                    results.append(time.perf_counter() - started)
+                    break
+                if time.perf_counter() - started > 20:
+                    raise RuntimeError("the demo did not draw within 20 s:\n" + screen)
+                time.sleep(0.005)
+        finally:
+            _tmux("kill-session", "-t", session)
+        time.sleep(0.3)
+    return results
+
+
+def idle_cpu_percent(seconds: float = 30.0) -> float:
+    """CPU use of the app process while it sits on the demo (polling every 2 s)."""
+    session = f"btui-idle-{os.getpid()}"
+    command = f"exec {sys.executable} -m balloon_tui --demo --audit-log /dev/null"
+    _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", str(REPO), command)
+    try:
+        time.sleep(3.0)  # past start-up
+        pid = _app_pid(session)
+        ticks = os.sysconf("SC_CLK_TCK")
+
+        def cpu() -> float:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / ticks
+
+        before, started = cpu(), time.perf_counter()
+        time.sleep(seconds)
+        return 100.0 * (cpu() - before) / (time.perf_counter() - started)
+    finally:
+        _tmux("kill-session", "-t", session)

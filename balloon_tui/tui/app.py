@@ -361,10 +361,7 @@ class BalloonApp(App[None]):
         self.table.cycle_sort()
 
     def action_sort(self, column: str) -> None:
-        self.table.sort_column = column
-        self.table.sort_reverse = column != "name"
-        self.table.reverse_sort()
-        self.table.reverse_sort()
+        self.table.sort_by(column)
 
     def action_reverse_sort(self) -> None:
         self.table.reverse_sort()

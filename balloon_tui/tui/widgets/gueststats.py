@@ -47,12 +47,12 @@ def device_text(device: BalloonDevice) -> Text:
     def flag(name: str, on: bool) -> Text:
         return Text.assemble((name + " ", render.STYLE_DIM), ("on" if on else "off"))
 
-    period = f"{device.stats_period} s" if device.stats_period > 0 else "off"
+    period = f"every {device.stats_period} s" if device.stats_period > 0 else "off"
     return Text(" · ", style=render.STYLE_DIM).join([
         Text.assemble(("balloon ", render.STYLE_DIM), device.model),
         flag("autodeflate", device.autodeflate),
         flag("free page reporting", device.free_page_reporting),
-        Text.assemble(("stats period ", render.STYLE_DIM), period),
+        Text.assemble(("stats ", render.STYLE_DIM), period),
     ])
 
 

@@ -107,11 +107,17 @@ class DomainTable(DataTable[Text]):
         self.selected = key
         self._restore_cursor()
 
-    def cycle_sort(self) -> str:
-        self.sort_column = SORTS[(SORTS.index(self.sort_column) + 1) % len(SORTS)]
-        self.sort_reverse = self.sort_column != "name"  # sizes: largest first
+    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+        """Sort by one of SORTS; sizes largest first unless told otherwise."""
+        if column not in SORTS:
+            raise ValueError(f"cannot sort by {column!r}; use one of {', '.join(SORTS)}")
+        self.sort_column = column
+        self.sort_reverse = column != "name" if reverse is None else reverse
         self._relabel()
         self.redisplay()
+
+    def cycle_sort(self) -> str:
+        self.sort_by(SORTS[(SORTS.index(self.sort_column) + 1) % len(SORTS)])
         return self.sort_column
 
     def reverse_sort(self) -> None:
@@ -253,14 +259,10 @@ class DomainTable(DataTable[Text]):
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         column = str(event.column_key.value)
-        if column in SORTS:
-            if column == self.sort_column:
-                self.sort_reverse = not self.sort_reverse
-            else:
-                self.sort_column = column
-                self.sort_reverse = column != "name"
-            self._relabel()
-            self.redisplay()
+        if column == self.sort_column:
+            self.reverse_sort()
+        elif column in SORTS:
+            self.sort_by(column)
 
 
 def _row_key(key: DomainKey) -> str:

@@ -1,0 +1,182 @@
+"""The domain table: keyed in-place updates, numeric sorts, the name filter."""
+
+from __future__ import annotations
+
+from nodefiles import GIB, MIB
+from textual.widgets import Input
+from tuihelpers import dom, emit, host, table_names
+
+from balloon_tui.core.model import GuestStats
+from balloon_tui.tui import create_app
+from balloon_tui.tui.render import row_key
+
+
+def _fleet_of(n: int, **kwargs):
+    return [dom(f"guest-{i:02d}", i, maximum=(1 + i % 5) * GIB, **kwargs) for i in range(n)]
+
+
+async def test_updates_in_place_keep_cursor_scroll_and_selection(fake):
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        domains = _fleet_of(40)
+        await emit(app, pilot, host(*domains))
+        table = app.table
+        table.move_cursor(row=25)
+        await pilot.pause()
+        selected = app.selected
+        scroll = table.scroll_y
+        assert scroll > 0
+        cleared = []
+        table.clear = lambda *a, **k: cleared.append(1)  # never used on a live table
+        updated: list[tuple[str, str]] = []
+        original = table.update_cell
+
+        def spy(row, column, value, **kw):
+            updated.append((str(row), column))
+            return original(row, column, value, **kw)
+
+        table.update_cell = spy
+        # One guest changes its actual size; the rest is the same.
+        changed = list(domains)
+        changed[3] = dom("guest-03", 3, maximum=4 * GIB, actual=3 * GIB)
+        await emit(app, pilot, host(*changed, taken_at=1002.0))
+        assert cleared == []
+        assert {column for _row, column in updated} <= {"actual", "bar", "target"}
+        assert {row for row, _column in updated} == {row_key(*changed[3].key)}
+        assert app.selected == selected
+        assert table.cursor_row == 25
+        assert table.scroll_y == scroll
+
+
+async def test_rows_come_and_go_and_the_selection_follows_its_guest(fake):
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        a, b, c = dom("a", 1), dom("b", 2), dom("c", 3)
+        await emit(app, pilot, host(a, b, c))
+        app.table.move_cursor(row=2)
+        await pilot.pause()
+        assert app.selected == c.key
+        await emit(app, pilot, host(b, c, taken_at=1001.0))  # "a" went away
+        assert table_names(app) == ["b", "c"]
+        assert app.selected == c.key and app.table.cursor_row == 1
+        await emit(app, pilot, host(dom("0-new", 4), b, c, taken_at=1002.0))
+        assert table_names(app) == ["0-new", "b", "c"]
+        assert app.selected == c.key and app.table.cursor_row == 2
+        await emit(app, pilot, host(b, taken_at=1003.0))  # the selected guest went away
+        assert app.selected == b.key
+        assert "no guest selected" not in str(app.query_one("#panel-title").render())
+
+
+async def test_numeric_sorts_and_their_keys(fake):
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        stats = GuestStats(usable=0)
+        domains = [
+            dom("small", 1, maximum=512 * MIB, actual=512 * MIB, stats=stats),
+            dom("big", 2, maximum=16 * GIB, actual=2 * GIB, stats=stats),
+            dom("mid", 3, maximum=2 * GIB, actual=1536 * MIB, stats=stats),
+        ]
+        await emit(app, pilot, host(*domains))
+        assert table_names(app) == ["big", "mid", "small"]  # by name
+        await pilot.press("s")  # actual, largest first
+        assert app.table.sort_column == "actual"
+        assert table_names(app) == ["big", "mid", "small"]
+        await pilot.press("r")
+        assert table_names(app) == ["small", "mid", "big"]
+        await pilot.press("s")  # used (= actual here, no usable memory)
+        assert table_names(app) == ["big", "mid", "small"]
+        await pilot.press("s")  # max
+        assert app.table.sort_column == "max"
+        assert table_names(app) == ["big", "mid", "small"]
+        await pilot.press("s")  # back to name
+        assert app.table.sort_column == "name"
+        assert table_names(app) == ["big", "mid", "small"]
+        # "512M" < "1.50G" < "2.00G" as numbers, though not as text.
+        await app.run_action("sort('actual')")
+        await pilot.pause()
+        assert table_names(app) == ["big", "mid", "small"]
+        # The selection stays on its guest through a re-sort.
+        app.table.move_cursor(row=2)
+        await pilot.pause()
+        assert app.selected == domains[0].key
+        await pilot.press("r")
+        assert app.selected == domains[0].key and app.table.cursor_row == 0
+
+
+async def test_filter_narrows_enter_selects_first_escape_clears(fake):
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        names = ["web-1", "db-1", "web-2", "cache", "db-2"]
+        await emit(app, pilot, host(*[dom(n, i) for i, n in enumerate(names)]))
+        await pilot.press("slash")
+        box = app.query_one("#filter", Input)
+        assert app.focused is box and box.display
+        await pilot.press(*"db")
+        assert table_names(app) == ["db-1", "db-2"]
+        await pilot.press("q")  # typed into the filter, not quit
+        assert box.value == "dbq" and table_names(app) == []
+        assert "no guest selected" in str(app.query_one("#panel-title").render())
+        await pilot.press("backspace", "backspace", "backspace", *"WEB")
+        assert table_names(app) == ["web-1", "web-2"]
+        await pilot.press("enter")
+        assert app.focused is app.table
+        assert app.rows[app.selected].domain.name == "web-1"
+        # Refreshes keep the filter.
+        await emit(app, pilot, host(*[dom(n, i) for i, n in enumerate(names)], taken_at=1001))
+        assert table_names(app) == ["web-1", "web-2"]
+        await pilot.press("slash", "escape")
+        assert box.value == "" and not box.display
+        assert app.focused is app.table
+        assert table_names(app) == ["cache", "db-1", "db-2", "web-1", "web-2"]
+        assert app.rows[app.selected].domain.name == "web-1"
+
+
+async def test_host_column_only_with_several_connections(node):
+    from nodefiles import DomainSpec
+
+    one = create_app([node([DomainSpec("x")])], log_clock=False)
+    two = create_app([node([DomainSpec("x")]), node([DomainSpec("y")])], log_clock=False)
+    for app, has_host in ((one, False), (two, True)):
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            assert ("host" in [str(c.value) for c in app.table.columns]) is has_host
+
+
+async def test_keys_typed_right_after_slash_go_into_the_filter(fake):
+    """A terminal delivers `/web` at once; the box must have focus before `w` is handled."""
+    from textual import events
+
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        names = ["web-1", "db-1", "web-2"]
+        await emit(app, pilot, host(*[dom(n, i) for i, n in enumerate(names)]))
+        for key, char in (("slash", "/"), ("w", "w"), ("e", "e"), ("b", "b")):
+            app.post_message(events.Key(key, char))  # no pause in between
+        await pilot.pause()
+        assert app.query_one("#filter", Input).value == "web"
+        assert table_names(app) == ["web-1", "web-2"]
+
+
+async def test_clicking_a_header_sorts_by_it(fake):
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        stats = GuestStats(usable=0)
+        await emit(app, pilot, host(
+            dom("a-small", 1, maximum=512 * MIB, stats=stats),
+            dom("b-big", 2, maximum=16 * GIB, stats=stats),
+            dom("c-mid", 3, maximum=2 * GIB, stats=stats),
+        ))
+        table = app.table
+        x = 0
+        for column in table.ordered_columns:
+            if str(column.key.value) == "max":
+                break
+            x += column.get_render_width(table)
+        await pilot.click(table, offset=(x + 2, 0))
+        assert table.sort_column == "max"
+        assert table_names(app) == ["b-big", "c-mid", "a-small"]
+        await pilot.click(table, offset=(x + 2, 0))
+        assert table_names(app) == ["a-small", "c-mid", "b-big"]
+        await pilot.click(table, offset=(2, 0))  # the name header
+        assert table.sort_column == "name"
+        assert table_names(app) == ["a-small", "b-big", "c-mid"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from balloon_tui.core.model import DomainSnapshot
 
@@ -14,12 +14,16 @@ WINDOW_SECONDS = 600.0
 MAX_SAMPLES = 6000
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
+class Sample(NamedTuple):
     at: float
     actual_kib: int
     used_kib: int | None
     target_kib: int
+
+
+# Stored as plain tuples: the garbage collector stops tracking tuples of numbers, and
+# 1000 guests x 10 minutes of samples would otherwise make every full collection slow.
+_Row = tuple[float, int, int | None, int]
 
 
 class History:
@@ -28,17 +32,17 @@ class History:
     def __init__(self, window: float = WINDOW_SECONDS, max_samples: int = MAX_SAMPLES) -> None:
         self.window = window
         self.max_samples = max_samples
-        self._series: dict[DomainKey, deque[Sample]] = {}
+        self._series: dict[DomainKey, deque[_Row]] = {}
 
     def add(self, domain: DomainSnapshot, at: float, target_kib: int | None = None) -> None:
         series = self._series.get(domain.key)
         if series is None:
             series = self._series[domain.key] = deque(maxlen=self.max_samples)
-        if series and series[-1].at >= at:
+        if series and series[-1][0] >= at:
             return  # the same poll delivered twice (e.g. a status-only update)
         target = domain.effective_target_kib if target_kib is None else target_kib
-        series.append(Sample(at, domain.actual_kib, domain.used_kib, target))
-        while series and series[0].at < at - self.window:
+        series.append((at, domain.actual_kib, domain.used_kib, target))
+        while series and series[0][0] < at - self.window:
             series.popleft()
 
     def forget_missing(self, host_uri: str, present: set[DomainKey]) -> None:
@@ -46,7 +50,7 @@ class History:
             del self._series[key]
 
     def samples(self, key: DomainKey) -> list[Sample]:
-        return list(self._series.get(key, ()))
+        return [Sample(*row) for row in self._series.get(key, ())]
 
     def __len__(self) -> int:
         return len(self._series)

@@ -29,13 +29,13 @@ async def test_updates_in_place_keep_cursor_scroll_and_selection(fake):
         cleared = []
         table.clear = lambda *a, **k: cleared.append(1)  # never used on a live table
         updated: list[tuple[str, str]] = []
-        original = table.update_cell
+        original = table.set_cell
 
-        def spy(row, column, value, **kw):
+        def spy(row, column, value, *args):
             updated.append((str(row), column))
-            return original(row, column, value, **kw)
+            return original(row, column, value, *args)
 
-        table.update_cell = spy
+        table.set_cell = spy
         # One guest changes its actual size; the rest is the same.
         changed = list(domains)
         changed[3] = dom("guest-03", 3, maximum=4 * GIB, actual=3 * GIB)

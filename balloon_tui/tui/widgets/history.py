@@ -21,6 +21,7 @@ from textual.widgets import Label, Sparkline
 
 from balloon_tui.tui import render
 from balloon_tui.tui.history import Sample
+from balloon_tui.tui.widgets.quiet import update_if_changed
 
 BARS = "▁▂▃▄▅▆▇█"
 RESOLUTION = 240  # time buckets over the window; resampled to the widget's width
@@ -145,6 +146,7 @@ class HistoryView(Vertical):
             spark.scale_max = self._scale
             spark.data = buckets(pairs, self._now, self.window, RESOLUTION)
             current = getattr(last, f"{key}_kib") if last else None
-            self.query_one(f"#value-{key}", Label).update(
-                Text(render.short_size(current), justify="right")
+            update_if_changed(
+                self.query_one(f"#value-{key}", Label),
+                Text(render.short_size(current), justify="right"),
             )

@@ -13,12 +13,14 @@ from balloon_tui.core.model import HostSnapshot, HostStatus
 from balloon_tui.core.writes import ApplyMode
 from balloon_tui.tui import render
 from balloon_tui.tui.render import short_size
+from balloon_tui.tui.widgets.quiet import update_if_changed
 
 _STATUS = {
     HostStatus.OK: ("●", "green"),
     HostStatus.SLOW: ("◐", "yellow"),
     HostStatus.CONNECTING: ("○", "bright_black"),
     HostStatus.DISCONNECTED: ("✖", "bold red"),
+    HostStatus.SKIPPED: ("✖", "bold red"),
 }
 
 
@@ -69,8 +71,8 @@ class StatusBar(Horizontal):
     def show_hosts(self, hosts: list[HostSnapshot]) -> None:
         lines = [host_text(h) for h in hosts]
         content = Text("\n").join(lines) if lines else Text("connecting…", style="dim")
-        self.query_one("#hosts", Static).update(content)
+        update_if_changed(self.query_one("#hosts", Static), content)
 
     def show_mode(self, mode: ApplyMode, readonly: bool) -> None:
-        self.query_one("#mode", Static).update(mode_text(mode))
+        update_if_changed(self.query_one("#mode", Static), mode_text(mode))
         self.set_class(readonly, "-readonly")

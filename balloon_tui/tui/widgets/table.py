@@ -12,7 +12,7 @@ from typing import Any
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from balloon_tui.tui import render
 from balloon_tui.tui.render import RowView, sortable
@@ -62,6 +62,14 @@ class DomainTable(DataTable[Text]):
         self._cells: dict[str, dict[str, Any]] = {}
         self._widths: dict[str, int] = {}
         self._rows: list[RowView] = []
+        self._sorted_by: tuple[str, bool] | None = None
+        self._quiet_updates = 0
+        # Row render cache: a row's lines are reused while its version and context hold.
+        self._row_versions: dict[str, int] = {}
+        self._widths_version = 0
+        self._rendered_rows: dict[tuple[RowKey, int], tuple[tuple[Any, ...], Any]] = {}
+        # (row key, column key) -> (cell value, render context, rendered lines); see _render_cell.
+        self._rendered: dict[tuple[RowKey, ColumnKey], tuple[Any, tuple[Any, ...], Any]] = {}
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -77,21 +85,37 @@ class DomainTable(DataTable[Text]):
         needle = self.filter_text.casefold()
         wanted = {r.key: r for r in rows if needle in r.domain.name.casefold()}
         widths_changed = self._layout()
-        for key in [k for k in self._keys if k not in wanted]:
+        reorder = False
+        gone = [k for k in self._keys if k not in wanted]
+        for key in gone:
             self.remove_row(key)
             del self._keys[key]
             self._views.pop(key, None)
             self._cells.pop(key, None)
+        if gone:
+            self._rendered = {k: v for k, v in self._rendered.items() if k[0].value in self._keys}
+            self._rendered_rows = {
+                k: v for k, v in self._rendered_rows.items() if k[0].value in self._keys
+            }
+            for key in gone:
+                self._row_versions.pop(key, None)
         for key, view in wanted.items():
             if key not in self._keys:
                 cells = self._cells_for(view)
                 self.add_row(*cells.values(), key=key)
                 self._keys[key] = view.domain.key
                 self._cells[key] = cells
+                reorder = True
             elif widths_changed or self._views.get(key) != view:
-                self._update(key, self._cells_for(view), widths_changed)
+                reorder = self._update(key, self._cells_for(view), widths_changed) or reorder
             self._views[key] = view
-        self._sort()
+        if self._quiet_updates:
+            self._quiet_updates = 0
+            self._update_count += 1
+            self.refresh()
+        # Sorting re-indexes every row: only when the order can have changed.
+        if reorder or self._sorted_by != (self.sort_column, self.sort_reverse):
+            self._sort()
         self._restore_cursor()
 
     def redisplay(self) -> None:
@@ -166,20 +190,96 @@ class DomainTable(DataTable[Text]):
         })
         return cells
 
-    def _update(self, key: str, cells: dict[str, Any], resized: bool = False) -> None:
+    def _update(self, key: str, cells: dict[str, Any], resized: bool = False) -> bool:
+        """Update the cells that changed; True when a value the rows are sorted by changed."""
         old = self._cells[key]
+        reorder = False
         for column, value in cells.items():
             before = old.get(column)
             if resized or before is None or _signature(before) != _signature(value):
-                try:
-                    # update_width only to make the table re-measure after `_layout`.
-                    self.update_cell(key, column, value, update_width=resized)
-                except CellDoesNotExist:  # pragma: no cover - columns are fixed after mount
-                    continue
+                if column in (self.sort_column, "name") and getattr(
+                    before, "sort_value", None
+                ) != getattr(value, "sort_value", None):
+                    reorder = True
+                self._row_versions[key] = self._row_versions.get(key, 0) + 1
+                self.set_cell(key, column, value, resized)
         self._cells[key] = cells
+        return reorder
+
+    def set_cell(self, key: str, column: str, value: Any, resized: bool = False) -> None:
+        """Change one cell. After `_layout` the table must re-measure (update_width);
+        otherwise this is what update_cell does without a refresh per cell: `show`
+        refreshes once for all of them."""
+        if resized:
+            self.update_cell(key, column, value, update_width=True)
+            return
+        self._data[RowKey(key)][ColumnKey(column)] = value
+        self._quiet_updates += 1
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Any,
+        cursor_location: Any,
+        hover_location: Any,
+    ) -> Any:
+        """Keep the rendered lines of rows that did not change (DataTable drops them all)."""
+        row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
+        if row_index < 0:
+            return super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+        context = (
+            line_no, row_index, base_style,
+            cursor_location.row == row_index, cursor_location.column,
+            hover_location.row == row_index, hover_location.column,
+            self.cursor_type, self.show_cursor, self._show_hover_cursor,
+            self._pseudo_class_state, self.app.theme, self._widths_version,
+            self._row_versions.get(row_key.value, 0),
+        )
+        cached = self._rendered_rows.get((row_key, line_no))
+        if cached is not None and cached[0] == context:
+            return cached[1]
+        lines = super()._render_line_in_row(
+            row_key, line_no, base_style, cursor_location, hover_location
+        )
+        self._rendered_rows[(row_key, line_no)] = (context, lines)
+        return lines
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Any,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> Any:
+        """DataTable forgets every rendered cell on any update; keep those that did not change.
+
+        A tick that moves a few balloons would otherwise re-render every visible cell.
+        The cache holds the cell value itself, so an identical object means an unchanged cell.
+        """
+        if row_index < 0 or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        value = self._data.get(row_key, {}).get(column_key)
+        context = (
+            row_index, base_style, width, cursor, hover, self._show_hover_cursor,
+            self._pseudo_class_state, self.app.theme,
+        )
+        cached = self._rendered.get((row_key, column_key))
+        if cached is not None and cached[0] is value and cached[1] == context:
+            return cached[2]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._rendered[(row_key, column_key)] = (value, context, lines)
+        return lines
 
     def _sort(self) -> None:
         column = self.sort_column
+        self._sorted_by = (column, self.sort_reverse)
 
         def by_value(cells: tuple[Any, Any]) -> Any:
             primary, name = cells
@@ -233,6 +333,7 @@ class DomainTable(DataTable[Text]):
         if widths == self._widths:
             return False
         self._widths = widths
+        self._widths_version += 1
         for key, width in widths.items():
             column = self.columns.get(ColumnKey(key))
             if column is not None:

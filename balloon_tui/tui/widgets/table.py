@@ -225,8 +225,8 @@ class DomainTable(DataTable[Text]):
         hover_location: Any,
     ) -> Any:
         """Keep the rendered lines of rows that did not change (DataTable drops them all)."""
-        row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
-        if row_index < 0:
+        row_index = self._row_locations.get(row_key)
+        if row_index is None or row_index < 0:
             return super()._render_line_in_row(
                 row_key, line_no, base_style, cursor_location, hover_location
             )
@@ -236,7 +236,7 @@ class DomainTable(DataTable[Text]):
             hover_location.row == row_index, hover_location.column,
             self.cursor_type, self.show_cursor, self._show_hover_cursor,
             self._pseudo_class_state, self.app.theme, self._widths_version,
-            self._row_versions.get(row_key.value, 0),
+            self._row_versions.get(str(row_key.value), 0),
         )
         cached = self._rendered_rows.get((row_key, line_no))
         if cached is not None and cached[0] == context:
@@ -265,6 +265,8 @@ class DomainTable(DataTable[Text]):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         value = self._data.get(row_key, {}).get(column_key)
         context = (
             row_index, base_style, width, cursor, hover, self._show_hover_cursor,

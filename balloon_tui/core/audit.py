@@ -16,6 +16,7 @@ import uuid as uuidlib
 from pathlib import Path
 from typing import Any
 
+from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.writes import TargetRequest, WriteResult
 
 
@@ -84,3 +85,34 @@ class AuditLog:
             "error_code": result.error_code,
         }
         self._append(record)
+
+    # -- stats periods (arming guest stats): the same two lines, "action": "stats-period" --
+    def _stats_base(
+        self, request: StatsPeriodRequest, attempt_id: str, phase: str
+    ) -> dict[str, Any]:
+        return {
+            "id": attempt_id,
+            "phase": phase,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "user": self.user,
+            "uri": request.host_uri,
+            "uuid": request.uuid,
+            "name": request.name,
+            "action": "stats-period",
+            "period": request.period,
+            "automatic": request.automatic,
+        }
+
+    def stats_attempt(self, request: StatsPeriodRequest, flags: int) -> str:
+        """Log the intent to set a stats period; raises AuditError (then nothing is sent)."""
+        attempt_id = uuidlib.uuid4().hex
+        self._append(self._stats_base(request, attempt_id, "attempt") | {"flags": flags})
+        return attempt_id
+
+    def stats_result(self, attempt_id: str, result: StatsPeriodResult, flags: int) -> None:
+        self._append(self._stats_base(result.request, attempt_id, "result") | {
+            "flags": flags,
+            "ok": result.ok,
+            "result": "ok" if result.ok else result.message,
+            "error_code": result.error_code,
+        })

@@ -198,10 +198,15 @@ class HostStatus(enum.Enum):
     OK = "ok"
     SLOW = "slow"
     DISCONNECTED = "disconnected"
+    SKIPPED = "skipped"  # the operator declined to give credentials: not retried by itself
 
     @property
     def word(self) -> str:
-        return "disconnected — retrying" if self is HostStatus.DISCONNECTED else self.value
+        if self is HostStatus.DISCONNECTED:
+            return "disconnected — retrying"
+        if self is HostStatus.SKIPPED:
+            return "disconnected — authentication skipped"
+        return str(self.value)
 
 
 @dataclass(frozen=True, slots=True)

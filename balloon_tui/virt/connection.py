@@ -19,11 +19,24 @@ KEEPALIVE_COUNT = 3
 
 
 class ConnectError(Exception):
-    def __init__(self, uri: str, message: str, code: int = 0) -> None:
+    """`needs_credentials`: libvirt asked for credentials and there was no prompt to ask
+    (open it again with one). `cancelled`: the operator declined to give them (skipped)."""
+
+    def __init__(
+        self,
+        uri: str,
+        message: str,
+        code: int = 0,
+        *,
+        needs_credentials: bool = False,
+        cancelled: bool = False,
+    ) -> None:
         super().__init__(f"cannot open {uri}: {message}")
         self.uri = uri
         self.reason = message
         self.code = code
+        self.needs_credentials = needs_credentials
+        self.cancelled = cancelled
 
 
 def display_uri(uri: str | None) -> str:
@@ -57,13 +70,18 @@ def open_connection(
     _check_node_file(uri)
     flags = libvirt.VIR_CONNECT_RO if readonly else 0
     cancelled = False
+    asked = False  # libvirt wanted credentials
 
     def answer(credentials: list[list[object]], _data: object) -> int:
-        nonlocal cancelled
+        nonlocal cancelled, asked
+        asked = True
         if prompt is None:
             return -1
         questions = [(int(str(c[0])), str(c[1])) for c in credentials]
-        answers = prompt(display_uri(uri), questions)
+        try:
+            answers = prompt(display_uri(uri), questions)
+        except Exception:  # a broken prompt must not escape into libvirt's C callback
+            answers = None
         if answers is None:
             cancelled = True
             return -1
@@ -75,8 +93,14 @@ def open_connection(
     try:
         conn = libvirt.openAuth(uri, auth, flags)
     except libvirt.libvirtError as exc:
-        reason = "cancelled by the operator" if cancelled else describe(exc)
-        raise ConnectError(display_uri(uri), reason, code_of(exc)) from None
+        if cancelled:
+            raise ConnectError(display_uri(uri), "authentication skipped", code_of(exc),
+                               cancelled=True) from None
+        reason = describe(exc)
+        if asked and prompt is None:
+            reason += " (it needs credentials: the interactive screen asks for them)"
+        raise ConnectError(display_uri(uri), reason, code_of(exc),
+                           needs_credentials=asked and prompt is None) from None
     if conn is None:  # pragma: no cover - old bindings returned None instead of raising
         raise ConnectError(display_uri(uri), "libvirt returned no connection")
     try:

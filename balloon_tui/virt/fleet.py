@@ -3,10 +3,17 @@
 A slow or dead host never delays the others. Polls are chained (the next one starts
 `interval` seconds after the previous finished) and woken early by events or writes;
 missed wake-ups collapse into one fetch. Writes are coalesced per domain.
+
+A lost connection (a failed poll, or libvirt's close callback: end of file or keepalive
+timeout) is reported as DISCONNECTED with the reason, then reopened: at once after a
+close callback, then after 1, 2, 4, 8 and at most 10 s between tries. The poller thread owns
+its connection and closes it when it ends; a thread stuck in a call to a frozen host is a
+daemon and never holds up Fleet.stop.
 """
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -16,18 +23,27 @@ import libvirt
 
 from balloon_tui.core.audit import AuditLog
 from balloon_tui.core.model import HostSnapshot, HostStatus
+from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.targets import STALL_SECONDS, TargetBook
 from balloon_tui.core.writes import TargetRequest, WriteResult
 from balloon_tui.virt.connection import ConnectError, CredentialPrompt
 from balloon_tui.virt.errors import describe
-from balloon_tui.virt.session import HostSession
+from balloon_tui.virt.session import HostSession, refuse
 
+FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 10.0
 # A fetch slower than this marks the host "slow" (the operator sees the latency too).
 SLOW_FETCH_SECONDS = 1.0
 
 SnapshotCallback = Callable[[HostSnapshot], None]
 WriteCallback = Callable[[WriteResult], None]
+
+
+def backoff_seconds(failures: int) -> float:
+    """The wait before the next try after `failures` failed ones in a row: 1, 2, 4, 8, 10."""
+    if failures <= 0:
+        return 0.0
+    return min(FIRST_BACKOFF_SECONDS * 2.0 ** min(failures - 1, 16), MAX_BACKOFF_SECONDS)
 
 
 class HostWorker:
@@ -46,7 +62,10 @@ class HostWorker:
         self._stop = threading.Event()
         self._queue_lock = threading.Condition()
         self._queued: dict[tuple[str, str], TargetRequest] = {}
+        self._jobs: collections.deque[Callable[[], None]] = collections.deque()
+        self._unsent: list[tuple[TargetRequest, str]] = []
         self._lost = threading.Event()
+        self._lost_reason = ""
         self._last: HostSnapshot | None = None
         session.on_event = self._wake.set
         session.on_close = self._connection_lost
@@ -74,7 +93,13 @@ class HostWorker:
         self._wake.set()
 
     # -- polling ------------------------------------------------------------------------
+    @property
+    def polling(self) -> bool:
+        return self._threads[0].is_alive()
+
     def _connection_lost(self, reason: str) -> None:
+        """libvirt's close callback (any thread): wake the poller to reconnect."""
+        self._lost_reason = reason
         self._lost.set()
         self._wake.set()
 
@@ -83,28 +108,51 @@ class HostWorker:
         self.on_snapshot(replace(base, status=status, error=error, taken_at=time.time()))
 
     def _poll_loop(self) -> None:
-        backoff = 1.0
+        try:
+            self._poll_until_stopped()
+        finally:
+            self.session.close()
+
+    def _poll_until_stopped(self) -> None:
+        failures = 0  # failed opens and polls since the last good poll
         self._emit_status(HostStatus.CONNECTING, None)
         while not self._stop.is_set():
             if self._lost.is_set() and self.session.connected:
-                self._lost.clear()
                 self.session.close()
+                self._emit_status(HostStatus.DISCONNECTED, f"connection lost: {self._lost_reason}")
             if not self.session.connected:
+                if self._stop.wait(backoff_seconds(failures)):
+                    return
+                self._lost.clear()
                 try:
                     self.session.open()
-                    backoff = 1.0
                 except ConnectError as exc:
+                    failures += 1
+                    if exc.cancelled:
+                        # The operator skipped the credentials: no asking again and again;
+                        # only a refresh (or a stop) tries again.
+                        self._emit_status(HostStatus.SKIPPED, None)  # the word says it all
+                        self._wake.clear()
+                        if not self._stop.is_set():  # stop() sets _stop before _wake
+                            self._wake.wait()
+                        failures = 0
+                        continue
                     self._emit_status(HostStatus.DISCONNECTED, exc.reason)
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                     continue
+                if self._stop.is_set():
+                    return
             self._wake.clear()
             try:
                 snapshot = self.session.poll()
             except libvirt.libvirtError as exc:
+                failures += 1
                 self.session.close()
-                self._emit_status(HostStatus.DISCONNECTED, describe(exc))
+                # "client socket is closed" says less than the close callback's reason.
+                lost = self._lost.is_set()
+                reason = f"connection lost: {self._lost_reason}" if lost else describe(exc)
+                self._emit_status(HostStatus.DISCONNECTED, reason)
                 continue
+            failures = 0
             if (snapshot.fetch_seconds or 0) > SLOW_FETCH_SECONDS:
                 snapshot = replace(snapshot, status=HostStatus.SLOW)
             self._last = snapshot
@@ -115,21 +163,55 @@ class HostWorker:
     def request(self, request: TargetRequest) -> None:
         with self._queue_lock:
             # A newer request replaces one still queued for the same domain: last wins.
+            replaced = self._queued.get(request.key)
+            if replaced is not None:
+                self._unsent.append((replaced, "superseded by a newer target before it was sent"))
             self._queued[request.key] = request
             self._queue_lock.notify()
 
+    def call(self, job: Callable[[], None]) -> None:
+        """Run `job` on this host's writer thread (other writes, e.g. a stats period)."""
+        with self._queue_lock:
+            self._jobs.append(job)
+            self._queue_lock.notify()
+
+    def _audit_unsent(self) -> None:
+        """Requests that never reach libvirt are attempts too: the audit log says so."""
+        with self._queue_lock:
+            unsent, self._unsent = self._unsent, []
+        for request, why in unsent:
+            refuse(self.session.audit, request, why)
+
     def _write_loop(self) -> None:
         while True:
+            self._audit_unsent()
+            request: TargetRequest | None = None
+            job: Callable[[], None] | None = None
             with self._queue_lock:
-                while not self._queued and not self._stop.is_set():
+                while not (self._queued or self._jobs or self._unsent or self._stop.is_set()):
                     self._queue_lock.wait()
-                if self._stop.is_set():
-                    return
-                key = next(iter(self._queued))
-                request = self._queued.pop(key)
-            result = self.session.set_target(request)
-            self.on_write(result)
-            self._wake.set()
+                stopping = self._stop.is_set()
+                if stopping:
+                    self._unsent += [
+                        (r, "not sent: balloon-tui was closing") for r in self._queued.values()
+                    ]
+                    self._queued.clear()
+                elif self._jobs:
+                    job = self._jobs.popleft()
+                elif self._queued:
+                    request = self._queued.pop(next(iter(self._queued)))
+            if stopping:
+                self._audit_unsent()
+                return
+            if job is not None:
+                try:
+                    job()
+                except Exception:  # pragma: no cover - jobs never raise; the writes must go on
+                    pass
+            elif request is not None:
+                self.on_write(self.session.set_target(request))
+            if job is not None or request is not None:
+                self._wake.set()
 
 
 class Fleet:
@@ -150,6 +232,7 @@ class Fleet:
         self.readonly = readonly
         self.targets = TargetBook()
         self.on_write = on_write
+        self.audit = audit
         self.workers: dict[str, HostWorker] = {}
         for uri in uris or [None]:
             session = HostSession(
@@ -198,13 +281,19 @@ class Fleet:
             worker.start()
 
     def stop(self, timeout: float = 2.0) -> None:
+        """Returns within `timeout` seconds, also when a host is frozen mid-call.
+
+        Each poller closes its own connection as it ends. One stuck in a call to a frozen
+        host (until keepalive ends the call) is left behind: its threads are daemons.
+        """
         for worker in self.workers.values():
             worker.stop()
         deadline = time.monotonic() + timeout
         for worker in self.workers.values():
             worker.join(max(0.0, deadline - time.monotonic()))
         for worker in self.workers.values():
-            worker.session.close()
+            if not worker.polling:  # opened by connect_all but never started, or finished
+                worker.session.close()
 
     def refresh(self) -> None:
         for worker in self.workers.values():
@@ -214,9 +303,26 @@ class Fleet:
         # Read-only refusals go through the session too, so the attempt is audited.
         worker = self._worker_for(request.host_uri)
         if worker is None:
-            self.on_write(WriteResult.refused(request, f"unknown host {request.host_uri}"))
+            self.on_write(refuse(self.audit, request, f"unknown host {request.host_uri}"))
             return
         worker.request(request)
+
+    def arm_stats(
+        self, request: StatsPeriodRequest, done: Callable[[StatsPeriodResult], None]
+    ) -> None:
+        """Set a live stats period on the host's writer thread; `done` gets the result there."""
+        worker = self._worker_for(request.host_uri)
+        if worker is None:
+            done(StatsPeriodResult(request, False, f"unknown host {request.host_uri}"))
+            return
+        session = worker.session
+        worker.call(lambda: done(session.arm_stats(request)))
+
+    def use_prompt(self, prompt: CredentialPrompt) -> None:
+        """Ask for credentials with `prompt` (the app's dialog) where none was given."""
+        for worker in self.workers.values():
+            if worker.session.prompt is None:
+                worker.session.prompt = prompt
 
     def _worker_for(self, uri: str) -> HostWorker | None:
         worker = self.workers.get(uri)

@@ -10,11 +10,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import libvirt
 
+from balloon_tui.core.audit import AuditError
 from balloon_tui.core.model import (
     NO_BALLOON,
     BalloonDevice,
@@ -24,6 +24,7 @@ from balloon_tui.core.model import (
     HostSnapshot,
     HostStatus,
 )
+from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.targets import STALL_SECONDS, ConvergenceTracker, TargetBook
 from balloon_tui.core.writes import TargetRequest, WriteResult
 from balloon_tui.virt import metadata
@@ -34,10 +35,12 @@ from balloon_tui.virt.connection import (
     open_connection,
 )
 from balloon_tui.virt.domainxml import balloon_device_from_xml
-from balloon_tui.virt.errors import describe
+from balloon_tui.virt.errors import code_of, describe
+from balloon_tui.virt.stats_period import arm_stats
+from balloon_tui.virt.target_writer import _FLAGS as MODE_FLAGS
 from balloon_tui.virt.target_writer import write_target
 
-__all__ = ["ConnectError", "HostSession"]
+__all__ = ["ConnectError", "HostSession", "refuse"]
 
 _STATS_FLAGS = libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_STATE
 _GUEST_STAT_KEYS = (
@@ -53,21 +56,27 @@ _GUEST_STAT_KEYS = (
 )
 
 
-def _guest_stats(values: dict[str, Any], prefix: str) -> GuestStats:
+def _guest_stats(values: dict[str, Any], prefix: str, now: float) -> GuestStats:
     fields = {k: int(values[prefix + k]) for k in _GUEST_STAT_KEYS if prefix + k in values}
     update = values.get(prefix + "last-update", values.get(prefix + "last_update"))
+    # A last-update that is no wall-clock time is no time: the test driver's is synthetic,
+    # a guest without a balloon driver reports 0.
+    if update is not None and not now - 86400 * 365 < update < now + 60:
+        update = None
     return GuestStats(**fields, last_update=int(update) if update is not None else None)
 
 
-def _plausible(stats: GuestStats, now: float) -> GuestStats:
-    """Drop a last-update that is no wall-clock time.
-
-    The test driver's is synthetic; a guest without a balloon driver reports 0.
-    """
-    update = stats.last_update
-    if update is not None and not now - 86400 * 365 < update < now + 60:
-        return replace(stats, last_update=None)
-    return stats
+def refuse(audit: Any, request: TargetRequest, message: str) -> WriteResult:
+    """A write refused before reaching libvirt: still one attempt and one result in the log."""
+    flags = MODE_FLAGS[request.mode]
+    result = WriteResult(request, False, message, None, flags)
+    if audit is None:
+        return result
+    try:
+        audit.result(audit.attempt(request, flags), result)
+    except AuditError as exc:
+        return WriteResult(request, False, f"{message}; and {exc}", None, flags)
+    return result
 
 
 class HostSession:
@@ -94,6 +103,11 @@ class HostSession:
         self._tracker = ConvergenceTracker(stall_seconds)
         self._conn: libvirt.virConnect | None = None
         self._lock = threading.Lock()
+        # One libvirt call at a time on our connection (poller and writer take turns).
+        # libvirt 9.0's client mishandles a keepalive timeout with two calls in flight on
+        # one connection: one call never returns, the close callback never fires, and the
+        # process crashes (SIGSEGV) once the host answers again. Calls are ~1 ms apiece.
+        self._calls = threading.RLock()
         self._devices: dict[str, tuple[DomainState, BalloonDevice]] = {}
         self._dirty: set[str] = set()
         self._callback_ids: list[int] = []
@@ -108,7 +122,12 @@ class HostSession:
     def open(self) -> None:
         conn = open_connection(self.requested_uri, self.readonly, self.prompt)
         if self.requested_uri is None and self.uri == display_uri(None):
-            self.uri = conn.getURI()  # keys must name the real host from the first open on
+            try:
+                self.uri = conn.getURI()  # keys must name the real host from the first open on
+            except libvirt.libvirtError as exc:  # the daemon went away right after the open
+                with contextlib.suppress(libvirt.libvirtError):
+                    conn.close()
+                raise ConnectError(self.uri, describe(exc), code_of(exc)) from None
         try:
             self._hostname = conn.getHostname()
         except libvirt.libvirtError:
@@ -132,6 +151,8 @@ class HostSession:
             self.on_event()
 
         def closed(_c: object, reason: int, _opaque: object) -> None:
+            if self._conn is not conn:
+                return  # an old connection, already replaced: not news for the poller
             self.on_close(
                 {1: "end of file", 2: "keepalive timeout"}.get(reason, f"reason {reason}")
             )
@@ -152,17 +173,18 @@ class HostSession:
             conn.registerCloseCallback(closed, None)
 
     def close(self) -> None:
-        with self._lock:
-            conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        for callback_id in self._callback_ids:
+        with self._calls:
+            with self._lock:
+                conn, self._conn = self._conn, None
+            if conn is None:
+                return
+            for callback_id in self._callback_ids:
+                with contextlib.suppress(libvirt.libvirtError):
+                    conn.domainEventDeregisterAny(callback_id)
             with contextlib.suppress(libvirt.libvirtError):
-                conn.domainEventDeregisterAny(callback_id)
-        with contextlib.suppress(libvirt.libvirtError):
-            conn.unregisterCloseCallback()
-        with contextlib.suppress(libvirt.libvirtError):
-            conn.close()
+                conn.unregisterCloseCallback()
+            with contextlib.suppress(libvirt.libvirtError):
+                conn.close()
 
     def connection(self) -> libvirt.virConnect:
         conn = self._conn
@@ -176,7 +198,10 @@ class HostSession:
 
         Raises libvirt.libvirtError when the connection is broken; the caller reconnects.
         """
-        conn = self.connection()
+        with self._calls:
+            return self._poll(self.connection())
+
+    def _poll(self, conn: libvirt.virConnect) -> HostSnapshot:
         started = time.perf_counter()
         records = conn.getAllDomainStats(_STATS_FLAGS)
         free_kib: int | None
@@ -224,7 +249,7 @@ class HostSession:
             actual = int(values["balloon.current"])
             maximum = int(values.get("balloon.maximum", actual))
             device = self.device(dom, uuid, state)
-            stats = _plausible(_guest_stats(values, "balloon."), now)
+            stats = _guest_stats(values, "balloon.", now)
         else:
             # The test driver has no balloon group in getAllDomainStats.
             info = dom.info()
@@ -235,7 +260,7 @@ class HostSession:
             # Real guests report stats only while a stats period is set; mirror that.
             if state.is_active and device.present and device.stats_period > 0:
                 try:
-                    stats = _plausible(_guest_stats(dom.memoryStats(), ""), now)
+                    stats = _guest_stats(dom.memoryStats(), "", now)
                 except libvirt.libvirtError:
                     stats = GuestStats()
         record = self.targets.get(key)
@@ -278,12 +303,27 @@ class HostSession:
 
     # -- writing ----------------------------------------------------------------------
     def set_target(self, request: TargetRequest) -> WriteResult:
-        """Never raises: every outcome is a WriteResult with a message for the operator."""
-        try:
-            conn = self.connection()
-        except libvirt.libvirtError:
-            return WriteResult.refused(request, f"{self.uri} is disconnected")
-        try:
-            return write_target(self, conn, request)
-        except libvirt.libvirtError as exc:  # pragma: no cover - write_target catches its own
-            return WriteResult(request, False, describe(exc), int(exc.get_error_code() or 0))
+        """Never raises: every outcome is a WriteResult with a message for the operator.
+
+        Every attempt is audited, also one refused because the host is disconnected.
+        """
+        with self._calls:
+            conn = self._conn
+            if conn is None:
+                return refuse(self.audit, request, f"{self.uri} is disconnected")
+            try:
+                return write_target(self, conn, request)
+            except libvirt.libvirtError as exc:  # pragma: no cover - write_target catches its own
+                return WriteResult(request, False, describe(exc), code_of(exc))
+
+    # -- guest stats ------------------------------------------------------------------
+    def mark_changed(self, uuid: str) -> None:
+        """Read the domain's balloon facts from its XML again on the next poll."""
+        with self._lock:
+            self._dirty.add(uuid)
+        self.on_event()
+
+    def arm_stats(self, request: StatsPeriodRequest) -> StatsPeriodResult:
+        """Set a live stats period so the guest reports what it uses. Never raises; audited."""
+        with self._calls:
+            return arm_stats(self, self._conn, request)

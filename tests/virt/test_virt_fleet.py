@@ -275,3 +275,36 @@ def test_stop_returns_promptly(
     for worker in fleet.workers.values():
         assert not any(t.is_alive() for t in worker._threads)
         assert not worker.session.connected
+
+
+def test_superseded_and_unsent_requests_are_audited_too(
+    node: Callable[..., str], make_fleet, inbox: Inbox, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from balloon_tui.core.audit import AuditLog
+
+    slow = SlowMemory(monkeypatch)
+    uri = node(SPECS)
+    audit_path = tmp_path / "audit.jsonl"
+    fleet = make_fleet([uri], interval=0.2, audit=AuditLog(audit_path))
+    assert not fleet.connect_all()
+    fleet.start()
+    sizes = [4 * GIB - (i + 1) * 100 * MIB for i in range(4)]
+    fleet.request_target(_request(uri, ALPHA, "alpha", sizes[0]))
+    assert slow.started.wait(WAIT)
+    for kib in sizes[1:]:
+        fleet.request_target(_request(uri, ALPHA, "alpha", kib))
+    inbox.wait(lambda i: len(i.writes) >= 2)
+    time.sleep(0.2)
+    results = [
+        json.loads(line) for line in audit_path.read_text().splitlines()
+        if json.loads(line)["phase"] == "result"
+    ]
+    by_target = {r["target_kib"]: r for r in results}
+    assert set(by_target) == set(sizes)  # every attempt, sent or not, has its result line
+    assert by_target[sizes[0]]["ok"] and by_target[sizes[-1]]["ok"]
+    for kib in sizes[1:-1]:
+        assert not by_target[kib]["ok"]
+        assert "superseded" in by_target[kib]["result"]

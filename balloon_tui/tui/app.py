@@ -8,9 +8,14 @@ Intent: keys, slider, typed entry -> `submit_target` (the only caller of
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
+import gc
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import on
@@ -21,8 +26,14 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input
 
-from balloon_tui.core.model import DomainSnapshot, HostSnapshot
+from balloon_tui.core.model import DomainSnapshot, DomainState, HostSnapshot, HostStatus
+from balloon_tui.core.safety import DEFAULT_POLICY, Assessment, SafetyPolicy
 from balloon_tui.core.sizes import format_compact
+from balloon_tui.core.statsperiod import (
+    DEFAULT_STATS_PERIOD,
+    StatsPeriodRequest,
+    StatsPeriodResult,
+)
 from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
 from balloon_tui.tui.commands import BalloonCommands
 from balloon_tui.tui.fleetlink import FleetFactory, FleetLike, Inbox, fleet_factory
@@ -30,25 +41,23 @@ from balloon_tui.tui.history import WINDOW_SECONDS, History
 from balloon_tui.tui.keys import APP_KEYS
 from balloon_tui.tui.pending import PendingWrites
 from balloon_tui.tui.render import RowView
+from balloon_tui.tui.screens.auth import SECRET_CREDENTIALS, AuthScreen
+from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
 from balloon_tui.tui.screens.entry import TargetEntryScreen
 from balloon_tui.tui.screens.help import HelpScreen
+from balloon_tui.tui.screens.hosts import ALL_HOSTS, HostsScreen
 from balloon_tui.tui.state import FleetView
+from balloon_tui.tui.themes import ThemedApp
 from balloon_tui.tui.widgets.filterbox import FilterInput
 from balloon_tui.tui.widgets.logpanel import LogPanel
 from balloon_tui.tui.widgets.panel import MemoryPanel, PanelView
 from balloon_tui.tui.widgets.slider import MINIMUM_KIB, BalloonSlider
-from balloon_tui.tui.widgets.statusbar import StatusBar
+from balloon_tui.tui.widgets.statusbar import StatusBar, host_name
 from balloon_tui.tui.widgets.table import DomainTable
 
 DomainKey = tuple[str, str]
 PRIORITY_ACTIONS = frozenset(key.action for key in APP_KEYS if key.priority)
-# (domain, now) -> the safety floor in KiB or None: SafetyPolicy.floor_kib fits.
-FloorPolicy = Callable[[DomainSnapshot, float], int | None]
-
-
-def used_floor(domain: DomainSnapshot, now: float) -> int | None:
-    """The safety floor until the policy arrives: what the guest uses now."""
-    return domain.used_kib
+UNDO_DEPTH = 50  # targets remembered per guest for `u`
 
 
 class SnapshotsReady(Message):
@@ -61,7 +70,13 @@ class WriteDone(Message):
         self.result = result
 
 
-class BalloonApp(App[None]):
+class StatsArmed(Message):
+    def __init__(self, result: StatsPeriodResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class BalloonApp(ThemedApp[None]):
     CSS_PATH = "app.tcss"
     TITLE = "balloon-tui"
     COMMANDS = App.COMMANDS | {BalloonCommands}
@@ -74,16 +89,24 @@ class BalloonApp(App[None]):
         fleet_factory: FleetFactory,
         *,
         show_host: bool = False,
-        floor: FloorPolicy = used_floor,
+        floor: SafetyPolicy = DEFAULT_POLICY,
+        arm_stats: int | None = None,
         history_window: float = WINDOW_SECONDS,
         log_clock: bool = True,
         clock: Callable[[], float] = time.time,
+        theme: str | None = None,
+        user_config: bool = False,
     ) -> None:
         super().__init__()
+        # `theme` (--theme), else the remembered choice; ~/.config only when the CLI asks.
+        self.setup_themes(theme, user_config=user_config)
         self._fleet_factory = fleet_factory
         self.fleet: FleetLike | None = None
         self.show_host = show_host
-        self.floor = floor
+        self.policy = floor  # the safety floor: shown on the slider, checked on every write
+        # --arm-stats: set this stats period on running guests that have none, once each.
+        self.auto_arm_period = arm_stats
+        self.stats_period = arm_stats or DEFAULT_STATS_PERIOD  # what `a` sets
         self.history_window = history_window
         self.log_clock = log_clock
         self.clock = clock
@@ -92,6 +115,16 @@ class BalloonApp(App[None]):
         self.selected: DomainKey | None = None
         self.ready = asyncio.Event()  # every host reported once: tests and snapshots wait
         self._inbox = Inbox()
+        self._undo: dict[DomainKey, list[int]] = {}  # per guest: targets before ours, for `u`
+        self._armed: set[DomainKey] = set()  # guests --arm-stats already tried
+        # Credentials (see ask_credentials): one dialog at a time, across poller threads.
+        self._auth_lock = threading.Lock()
+        self._auth_waiting: set[concurrent.futures.Future[list[str] | None]] = set()
+        self._auth_skipped: set[str] = set()
+        self._auth_sent: set[str] = set()  # answered, not yet seen connected: a retry = wrong
+        self._auth_user: dict[str, str] = {}
+        self._closing = False
+        self._gc_frozen = False
 
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -144,9 +177,16 @@ class BalloonApp(App[None]):
         self.table.focus()
         if self.fleet.readonly:
             self.log_panel.add("read-only: balloon-tui shows the balloons and writes nothing")
+        use_prompt = getattr(self.fleet, "use_prompt", None)
+        if use_prompt is not None:
+            use_prompt(self.ask_credentials)  # URIs that need credentials ask in a dialog
         self.fleet.start()
 
     async def on_unmount(self) -> None:
+        self._closing = True
+        for future in list(self._auth_waiting):  # poller threads waiting on a dialog: give up
+            if not future.done():
+                future.set_result(None)
         if self.fleet is not None:
             await asyncio.to_thread(self.fleet.stop)
 
@@ -176,12 +216,14 @@ class BalloonApp(App[None]):
         try:
             with self.batch_update():
                 for host in hosts:
+                    self._check_selected(host)
                     for event in self.view.apply(host):
                         self.log_panel.add(event.message, event.severity)
                         if event.notify:
                             self.notify(event.message, title=event.title,
                                         severity=event.severity)
                 self.refresh_views()
+            self._after_snapshots(hosts)
         except Exception:  # a surprise in one tick must not end the session
             self.log_panel.add("internal error applying a snapshot:\n" + traceback.format_exc(),
                                "error")
@@ -189,6 +231,15 @@ class BalloonApp(App[None]):
             self.ready.set()
 
     def refresh_views(self) -> None:
+        if not self._gc_frozen and self.view.hosts:
+            # Everything alive after the first snapshot (Textual, CSS, our modules) lives as
+            # long as the app: keep it out of every later full collection, which would
+            # otherwise stall a tick by tens of milliseconds.
+            gc.freeze()
+            # Each tick replaces thousands of snapshot objects (acyclic: freed by reference
+            # counting); collect young objects less often so full scans stay rare.
+            gc.set_threshold(20_000, 50, 50)
+            self._gc_frozen = True
         rows = self.view.build_rows()
         self.table.show(rows)
         self.query_one(StatusBar).show_hosts(list(self.view.hosts.values()))
@@ -220,8 +271,15 @@ class BalloonApp(App[None]):
         self.action_focus_slider()
 
     # -- writing: the one way to libvirt ---------------------------------------------------
-    def submit_target(self, key: DomainKey | None, target_kib: int, source: str) -> bool:
-        """Ask the Fleet to set a target. The only caller of `Fleet.request_target`."""
+    def submit_target(
+        self, key: DomainKey | None, target_kib: int, source: str, *, undo: bool = False
+    ) -> bool:
+        """Ask the Fleet to set a target. The only caller of `Fleet.request_target`.
+
+        Every way to set a target ends here, so no path skips its two checks: read-only,
+        and the safety floor. Below the floor (or with no floor known) a shrink waits for
+        the operator's confirmation in a dialog. True when the request went out now.
+        """
         fleet = self.fleet
         if fleet is None or fleet.readonly:
             self.notify("read-only: balloon-tui does not change targets here",
@@ -233,16 +291,70 @@ class BalloonApp(App[None]):
             self.notify("select a guest first", severity="warning")
             return False
         domain = row.domain
+        if row.offline:
+            self._offline(domain, source)
+            return False
         target = max(min(MINIMUM_KIB, domain.maximum_kib), min(int(target_kib),
                                                                 domain.maximum_kib))
         request = TargetRequest(domain.host_uri, domain.uuid, domain.name, target,
                                 mode=self.mode, previous_kib=row.target_kib)
+        current = self._current_target(row)
+        assessment = self.policy.assess(domain, target, self.clock(), current)
+        if assessment.needs_confirmation:
+            self._confirm(request, row, current, assessment, source, undo)
+            return False
+        self._send(request, current, source, undo)
+        return True
+
+    def _send(self, request: TargetRequest, current: int, source: str, undo: bool) -> None:
+        fleet = self.fleet
+        assert fleet is not None
+        stack = self._undo.setdefault(request.key, [])
+        if undo:
+            if stack:
+                stack.pop()
+        elif current != request.target_kib:
+            stack.append(current)
+            del stack[:-UNDO_DEPTH]
         self.pending.sent(request)
         fleet.request_target(request)
-        self.log_panel.add(f"{domain.name}: target {format_compact(target)} requested "
-                           f"({source}, {self.mode.label})")
+        forced = ", below the safety floor: confirmed" if request.forced else ""
+        self.log_panel.add(f"{request.name}: target {format_compact(request.target_kib)} "
+                           f"requested ({source}, {request.mode.label}{forced})")
         self.refresh_views()
-        return True
+
+    def _confirm(self, request: TargetRequest, row: RowView, current: int,
+                 assessment: Assessment, source: str, undo: bool) -> None:
+        """Ask before going below the safety floor; the slider shows the current target."""
+        self._show_panel()  # the handle goes back to the target in force while we ask
+        if any(isinstance(screen, ConfirmFloorScreen) for screen in self.screen_stack):
+            self.notify("answer the open question first", severity="warning")
+            return
+        name, size = request.name, format_compact(request.target_kib)
+        self.log_panel.add(f"{name}: {size} asks for confirmation ({source}): "
+                           f"{assessment.reason}", "warning")
+
+        def answer(confirmed: bool | None) -> None:
+            if self._closing_down():
+                return
+            now = self.rows.get(request.key)
+            if not confirmed:
+                self.log_panel.add(f"{name}: {size} cancelled; the target stays "
+                                   f"{format_compact(current)}")
+            elif self.readonly:  # read-only never asks; defence in depth
+                self.log_panel.add(f"refused ({source}): the connection is read-only", "warning")
+            elif now is None:
+                message = f"{name} vanished while you decided: nothing was written"
+                self.log_panel.add(message, "warning")
+                self.notify(message, title=f"{name}: target not set", severity="warning")
+            else:
+                self._send(replace(request, forced=True), self._current_target(now), source,
+                           undo)
+                return
+            self._show_panel()
+
+        self.push_screen(ConfirmFloorScreen(row.domain, request.target_kib, current,
+                                            assessment, source), answer)
 
     def on_write_done(self, message: WriteDone) -> None:
         if self._closing_down():
@@ -256,6 +368,184 @@ class BalloonApp(App[None]):
             self.notify(result.message, title=f"{result.request.name}: target not set",
                         severity="error", timeout=8)
         self.refresh_views()
+
+    # -- undo ---------------------------------------------------------------------------------
+    def action_undo_target(self) -> None:
+        """`u`: back to the target before the last one this app set (same checks as any)."""
+        row = self._selected_row()
+        if row is None:
+            return
+        stack = self._undo.get(row.domain.key)
+        if not stack:
+            self.notify(f"nothing to undo for {row.domain.name}: no target was set from here",
+                        title="undo")
+            return
+        self.submit_target(row.domain.key, stack[-1], "undo", undo=True)
+
+    # -- guest stats ---------------------------------------------------------------------------
+    def action_arm_stats(self) -> None:
+        """`a`: set a live stats period on the selected guest, so its floor becomes known."""
+        row = self._selected_row()
+        if row is None:
+            return
+        domain = row.domain
+        if row.offline and not self.readonly:
+            self._offline(domain, "arm stats")
+            return
+        problem = None
+        if not domain.device.present:
+            problem = "it has no balloon device: there are no guest stats to arm"
+        elif not domain.state.is_active or domain.state is DomainState.CRASHED:
+            problem = f"it is {domain.state.word}: a stats period is set on a running guest"
+        elif domain.device.stats_period > 0:
+            self.notify(f"{domain.name}: guest stats are on already (every "
+                        f"{domain.device.stats_period} s)", title="guest stats")
+            return
+        if problem is not None and not self.readonly:
+            self.notify(f"{domain.name}: {problem}", title="guest stats not armed",
+                        severity="warning")
+            return
+        self._request_stats(domain, self.stats_period, automatic=False)
+
+    def _offline(self, domain: DomainSnapshot, source: str) -> None:
+        host = self.hosts.get(domain.host_uri)
+        word = host.status.word if host else "disconnected"
+        self.notify(f"{domain.name}: its host is {word}; nothing can be set now",
+                    title="not written", severity="warning")
+        self.log_panel.add(f"refused ({source}): {domain.name}'s host is {word}", "warning")
+
+    def _request_stats(self, domain: DomainSnapshot, period: int, automatic: bool) -> None:
+        fleet = self.fleet
+        if fleet is None or fleet.readonly:
+            self.notify("read-only: balloon-tui does not arm guest stats here",
+                        title="not written", severity="warning")
+            self.log_panel.add("refused (arm stats): the connection is read-only", "warning")
+            return
+        arm = getattr(fleet, "arm_stats", None)
+        if arm is None:
+            self.notify("this connection cannot arm guest stats", severity="warning")
+            return
+        request = StatsPeriodRequest(domain.host_uri, domain.uuid, domain.name, period,
+                                     automatic)
+        how = "--arm-stats" if automatic else "key a"
+        self.log_panel.add(f"{domain.name}: arming guest stats, every {period} s ({how})")
+        arm(request, self._thread_stats)
+
+    def _thread_stats(self, result: StatsPeriodResult) -> None:
+        self._post(StatsArmed(result))
+
+    def on_stats_armed(self, message: StatsArmed) -> None:
+        if self._closing_down():
+            return
+        result = message.result
+        self.log_panel.add(result.summary, "information" if result.ok else "error")
+        if result.request.automatic:
+            return  # --arm-stats on a whole fleet: the log says it, one line per guest
+        if result.ok:
+            self.notify(result.summary, title="guest stats")
+        else:
+            self.notify(result.message, title=f"{result.request.name}: guest stats not armed",
+                        severity="error", timeout=8)
+
+    def _after_snapshots(self, hosts: list[HostSnapshot]) -> None:
+        for host in hosts:
+            if host.status not in (HostStatus.OK, HostStatus.SLOW):
+                continue
+            self._auth_sent.discard(host.uri)  # connected: the credentials were right
+            if not self.auto_arm_period or self.readonly:
+                continue
+            for domain in host.domains:
+                if (domain.state is DomainState.RUNNING and domain.device.present
+                        and domain.device.stats_period <= 0 and domain.key not in self._armed):
+                    self._armed.add(domain.key)  # once: a refusal is not tried again
+                    self._request_stats(domain, self.auto_arm_period, automatic=True)
+
+    # -- guests that vanish or stop --------------------------------------------------------------
+    def _check_selected(self, host: HostSnapshot) -> None:
+        """Before a snapshot is applied: did the selected (or dragged) guest vanish or stop?"""
+        if host.status not in (HostStatus.OK, HostStatus.SLOW):
+            return  # a disconnected host's guests are unknown, not gone
+        before = self.view.hosts.get(host.uri)
+        if before is None or before.status not in (HostStatus.OK, HostStatus.SLOW):
+            return
+        slider = self.panel.slider
+        dragged = slider.subject if slider.dragging else None
+        watched = {k for k in (self.selected, dragged) if isinstance(k, tuple)}
+        if not any(k[0] == host.uri for k in watched) and (
+            len(before.domains) == len(host.domains)
+        ):
+            return
+        present = {d.key: d for d in host.domains}
+        for old in before.domains:
+            new = present.get(old.key)
+            drag = old.key == dragged
+            if new is None:
+                message = f"{old.name} is gone from {host_name(host)} (undefined or migrated)"
+                if drag:
+                    slider.cancel_drag()
+                    message += ": the drag is cancelled, nothing was written"
+                self._undo.pop(old.key, None)
+                self.log_panel.add(message, "warning")
+                if old.key in watched:
+                    self.notify(message, title=f"{old.name} vanished", severity="warning",
+                                timeout=8)
+            elif old.key in watched and old.state.is_active and not new.state.is_active:
+                message = f"{new.name} is now {new.state.word}: its balloon no longer moves"
+                if drag:
+                    slider.cancel_drag()
+                    message += "; the drag is cancelled, nothing was written"
+                self.log_panel.add(message, "warning")
+                self.notify(message, title=f"{new.name} {new.state.word}", severity="warning",
+                            timeout=8)
+
+    # -- credentials ---------------------------------------------------------------------------
+    def ask_credentials(self, uri: str, questions: list[tuple[int, str]]) -> list[str] | None:
+        """The Fleet's CredentialPrompt: runs on a poller thread inside libvirt's openAuth.
+
+        Blocks that thread while the dialog is up (one dialog at a time). None = skipped:
+        the host stays disconnected and is not asked again until a refresh (ctrl+r).
+        """
+        with self._auth_lock:
+            if self._closing or uri in self._auth_skipped:
+                return None
+            note = None
+            if uri in self._auth_sent:  # answered before and not connected since: refused
+                self._auth_sent.discard(uri)
+                note = ("authentication failed: the user name or password was not "
+                        "accepted. Try again, or skip this host.")
+            future: concurrent.futures.Future[list[str] | None] = concurrent.futures.Future()
+            self._auth_waiting.add(future)
+
+            def done(answers: list[str] | None) -> None:
+                if not future.done():
+                    future.set_result(answers)
+
+            def show() -> None:
+                self.push_screen(AuthScreen(uri, questions, note=note,
+                                            username=self._auth_user.get(uri, "")), done)
+
+            try:
+                self.call_from_thread(show)
+                answers = future.result()
+            except RuntimeError:  # the app is not running (any more)
+                answers = None
+            finally:
+                self._auth_waiting.discard(future)
+            if answers is None:
+                if not self._closing:
+                    self._auth_skipped.add(uri)
+                    with contextlib.suppress(RuntimeError):
+                        self.call_from_thread(
+                            self.log_panel.add,
+                            f"{uri}: authentication skipped (ctrl+r asks again)", "warning",
+                        )
+                return None
+            for (kind, _prompt), answer in zip(questions, answers, strict=False):
+                if kind in SECRET_CREDENTIALS:
+                    self._auth_sent.add(uri)
+                elif answer:
+                    self._auth_user[uri] = answer
+            return answers
 
     @on(BalloonSlider.Committed)
     def _slider_committed(self, event: BalloonSlider.Committed) -> None:
@@ -276,7 +566,7 @@ class BalloonApp(App[None]):
         return row
 
     def _floor(self, row: RowView) -> int | None:
-        return self.floor(row.domain, self.clock())
+        return self.policy.floor_kib(row.domain, self.clock())
 
     def _current_target(self, row: RowView) -> int:
         return row.target_kib if row.target_kib is not None else row.domain.actual_kib
@@ -370,8 +660,25 @@ class BalloonApp(App[None]):
         self.log_panel.toggle_class("-visible")
 
     def action_refresh_now(self) -> None:
+        if self._auth_skipped:
+            self.log_panel.add("refresh: hosts whose log-in was skipped ask again")
+            self._auth_skipped.clear()
         if self.fleet is not None:
             self.fleet.refresh()
+
+    def action_hosts(self) -> None:
+        def chosen(uri: str | None) -> None:
+            if uri is None:
+                return
+            table = self.table
+            table.host_filter = None if uri == ALL_HOSTS else uri
+            table.redisplay()
+            host = self.hosts.get(uri)
+            shown = f"guests of {host_name(host)}" if host else "guests of every host"
+            self.log_panel.add(f"showing {shown}")
+            self.notify(f"showing {shown} (h to change)")
+
+        self.push_screen(HostsScreen(list(self.hosts.values()), self.table.host_filter), chosen)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -32,6 +32,10 @@ class FleetLike(Protocol):
 
     def request_target(self, request: TargetRequest) -> None: ...
 
+    # Optional, looked up with getattr (fakes may leave them out), as the real Fleet has them:
+    #   arm_stats(request: StatsPeriodRequest, done: Callable[[StatsPeriodResult], None])
+    #   use_prompt(prompt: CredentialPrompt)  -- credentials are asked in the app's dialog
+
 
 FleetFactory = Callable[[SnapshotCallback, WriteCallback], FleetLike]
 

@@ -76,6 +76,7 @@ class FleetView:
         now = self.clock()
         rows = []
         for host in self.hosts.values():
+            offline = host.status in (HostStatus.DISCONNECTED, HostStatus.SKIPPED)
             for domain in host.domains:
                 key = domain.key
                 rows.append(RowView(
@@ -85,6 +86,7 @@ class FleetView:
                     failed=self.pending.failed(key),
                     stale=domain.stats_stale(now),
                     age=domain.stats_age(now),
+                    offline=offline,
                 ))
         self.rows = {row.domain.key: row for row in rows}
         return rows

@@ -63,7 +63,8 @@ def test_inbox_wakes_once_until_emptied():
 
 async def test_two_hosts_have_a_host_column_and_a_line_each(node, memory_calls):
     first = node([DomainSpec("web", max_kib=2 * GIB)])
-    second = node([DomainSpec("web", max_kib=4 * GIB), DomainSpec("db", max_kib=GIB)])
+    second = node([DomainSpec("web", max_kib=4 * GIB, stats_period=2),
+                   DomainSpec("db", max_kib=GIB)])
     app = make_app([first, second])
     async with app.run_test(size=(120, 30)) as pilot:
         await ready(app, pilot)

@@ -15,7 +15,7 @@ from balloon_tui.tui.widgets.slider import BalloonSlider
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 SPECS = [DomainSpec("alpha", max_kib=4 * GIB, current_kib=2 * GIB, stats_period=2),
-         DomainSpec("beta", max_kib=2 * GIB)]
+         DomainSpec("beta", max_kib=2 * GIB, stats_period=2)]
 
 
 def test_every_app_binding_comes_from_the_key_table_and_has_an_action():

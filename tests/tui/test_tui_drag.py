@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import libvirt
 from nodefiles import GIB, DomainSpec
-from tuihelpers import make_app, plain, ready, select, shown_target, until
+from tuihelpers import TRUSTING, plain, ready, select, shown_target, until
+from tuihelpers import make_app as _make_app
 
 from balloon_tui.tui.render import short_size
 from balloon_tui.tui.widgets.slider import BalloonSlider
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
+def make_app(uris):
+    """Mouse mechanics here; dragging below the safety floor: test_tui_safety.py."""
+    return _make_app(uris, floor=TRUSTING)
+
+
 SPECS = [
     DomainSpec("alpha", max_kib=4 * GIB, current_kib=2 * GIB, stats_period=2),
     DomainSpec("beta", max_kib=8 * GIB, current_kib=8 * GIB),

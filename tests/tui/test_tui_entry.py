@@ -40,7 +40,7 @@ async def test_typed_1_5g_writes_exactly_that(node, memory_calls):
 @pytest.mark.parametrize(
     ("text", "kib"),
     [("1536M", 1536 * MIB), ("1572864K", 1536 * MIB), ("1.5GiB", 1536 * MIB),
-     ("75%", 3 * GIB), ("1000", 1000 * MIB), (" 2 g ", 2 * GIB)],
+     ("75%", 3 * GIB), ("1300", 1300 * MIB), (" 2 g ", 2 * GIB)],
 )
 async def test_every_form_of_parse_size(node, memory_calls, text, kib):
     assert parse_size(text, 4 * GIB) == kib
@@ -95,13 +95,17 @@ async def test_escape_cancels_without_a_write(node, memory_calls):
     assert memory_calls.attempted() == []
 
 
-async def test_below_the_floor_warns_but_is_allowed(node, memory_calls):
+async def test_below_the_floor_warns_then_asks_and_is_allowed(node, memory_calls):
+    from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
+
     app = make_app([node(SPECS)])
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await _open_entry(app, pilot)  # used (the floor) is 1 GiB here
+        screen = await _open_entry(app, pilot)  # uses 1 GiB: the floor is 1.2 GiB here
         await pilot.press(*"512M")
         assert "below the safety floor" in str(screen.query_one("#entry-check").render())
         await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ConfirmFloorScreen), what="the question")
+        await pilot.press("tab", "enter")  # "set anyway"
         await until(lambda: memory_calls.accepted("alpha"), what="the write")
         assert memory_calls.attempted() == [("alpha", 512 * MIB, LIVE)]
 

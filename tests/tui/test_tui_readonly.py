@@ -75,3 +75,52 @@ async def test_the_fleet_refuses_too(node, memory_calls):
             await pilot.pause(0.05)
         assert results and not results[0].ok
     assert memory_calls.attempted() == []
+
+
+async def test_undo_arm_stats_and_confirmations_never_write(node, memory_calls, monkeypatch):
+    """The paths added with the safety floor: `u`, `a`, --arm-stats and the floor question."""
+    import libvirt
+
+    from balloon_tui.core.safety import DEFAULT_POLICY
+    from balloon_tui.core.writes import TargetRequest
+    from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
+
+    periods = []
+    monkeypatch.setattr(libvirt.virDomain, "setMemoryStatsPeriod",
+                        lambda self, *args: periods.append(args))
+    specs = [*SPECS, DomainSpec("quiet", max_kib=2 * GIB, stats_period=0)]
+    app = make_app([node(specs)], readonly=True, arm_stats=2)  # --arm-stats is ignored here
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        requests = []
+        app.fleet.request_target = requests.append
+        key = await select(app, pilot, "alpha")
+        # Undo: even with something on the stack, the read-only gate comes first.
+        app._undo[key] = [3 * GIB]
+        await pilot.press("u")
+        # A target below the floor is refused before any question is asked.
+        assert app.submit_target(key, 64 * 1024, "test") is False
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmFloorScreen)
+        # Arming stats: refused with a message, also through the palette's action.
+        quiet = await select(app, pilot, "quiet")
+        assert "read-only: not armed here" in str(app.query_one("#panel-title").render())
+        await pilot.press("a")
+        await app.run_action("arm_stats")
+        # Were a question answered "set anyway" on a read-only app, it is still refused.
+        row = app.rows[quiet]
+        request = TargetRequest(*quiet, "quiet", 64 * 1024)
+        assessment = DEFAULT_POLICY.assess(row.domain, 64 * 1024, app.clock())
+        app._confirm(request, row, row.domain.actual_kib, assessment, "test", False)
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmFloorScreen)
+        await pilot.press("tab", "enter")
+        await pilot.pause()
+        app.fleet.refresh()
+        await pilot.pause(0.4)
+        assert requests == []
+        log = " ".join(app.log_panel.lines_written)
+        assert "refused (undo)" in log and "refused (arm stats)" in log
+        assert "refused (test)" in log
+    assert memory_calls.attempted() == []
+    assert periods == []

@@ -18,9 +18,28 @@ from balloon_tui.core.model import (
     HostSnapshot,
     HostStatus,
 )
+from balloon_tui.core.safety import Assessment, SafetyPolicy
+from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.writes import TargetRequest, WriteResult
 from balloon_tui.tui import BalloonApp, create_app
 from balloon_tui.tui.render import row_key
+
+
+class TrustingPolicy(SafetyPolicy):
+    """Never asks: for tests about how a target travels (mouse, coalescing), not the floor.
+
+    The floor itself is the default one (it is still drawn); tests/tui/test_tui_safety*.py
+    cover the confirmation.
+    """
+
+    __slots__ = ()
+
+    def assess(self, domain: DomainSnapshot, target_kib: int, now: float,
+               current_kib: int | None = None) -> Assessment:
+        return Assessment(False, self.floor_kib(domain, now), "")
+
+
+TRUSTING = TrustingPolicy()
 
 
 def make_app(uris: Sequence[str], **options: Any) -> BalloonApp:
@@ -76,6 +95,8 @@ class FakeFleet:
         self.readonly = readonly
         self._uris = list(uris)
         self.requests: list[TargetRequest] = []
+        self.stats_requests: list[StatsPeriodRequest] = []
+        self.stats_done: list[Callable[[StatsPeriodResult], None]] = []
         self.started = False
         self.stopped = False
         self.refreshed = 0
@@ -95,6 +116,13 @@ class FakeFleet:
 
     def request_target(self, request: TargetRequest) -> None:
         self.requests.append(request)
+
+    def arm_stats(
+        self, request: StatsPeriodRequest, done: Callable[[StatsPeriodResult], None]
+    ) -> None:
+        """Recorded; the test answers with `stats_done[i](StatsPeriodResult(...))`."""
+        self.stats_requests.append(request)
+        self.stats_done.append(done)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from balloon_tui.tui.history import Sample
 from balloon_tui.tui.render import RowView, short_size
 from balloon_tui.tui.widgets.gueststats import GuestStatsView
 from balloon_tui.tui.widgets.history import HistoryView
+from balloon_tui.tui.widgets.quiet import update_if_changed
 from balloon_tui.tui.widgets.slider import BalloonSlider
 from balloon_tui.tui.widgets.statusbar import host_name
 
@@ -86,9 +87,27 @@ def title_text(view: PanelView) -> Text:
     text = Text.assemble((domain.name, "bold"), "  ", render.state_text(domain.state))
     if view.host is not None:
         text.append(f"  on {host_name(view.host)}", render.STYLE_DIM)
+        if view.row.offline:
+            text.append(f"\n{render.MARK_ERROR} host {view.host.status.word}: "
+                        "last known values, nothing can be set", render.STYLE_ERROR)
     if domain.error:
         text.append(f"\n{render.MARK_ERROR} {domain.error}", render.STYLE_ERROR)
+    hint = stats_hint(view)
+    if hint:
+        text.append(f"\n{render.MARK_STALLED} {hint}", render.STYLE_WARN)
     return text
+
+
+def stats_hint(view: PanelView) -> str | None:
+    """Guest stats are off on a running balloon: no floor is known; offer to arm them."""
+    domain = view.row.domain
+    if view.row.offline or not (
+        domain.device.present and domain.state.is_active and domain.device.stats_period <= 0
+    ):
+        return None
+    if view.readonly:
+        return "guest stats off: safety floor unknown (read-only: not armed here)"
+    return "guest stats off: safety floor unknown, every shrink asks · a: arm them"
 
 
 def legend_text(view: PanelView) -> Text:
@@ -143,15 +162,16 @@ class MemoryPanel(VerticalScroll, can_focus=False):
                               style=render.STYLE_DIM))
             for part in ("#panel-legend", "#panel-progress"):
                 self.query_one(part, Static).update("")
+            self.slider.cancel_drag()  # its guest is gone: the drag cannot be committed
             self.slider.disabled = True
             self.query_one(GuestStatsView).domain = None
             self.query_one(HistoryView).show([], 0.0, 1)
             return
         domain = view.row.domain
-        title.update(title_text(view))
-        self.query_one("#panel-legend", Static).update(legend_text(view))
+        update_if_changed(title, title_text(view))
+        update_if_changed(self.query_one("#panel-legend", Static), legend_text(view))
         slider = self.slider
-        slider.disabled = view.readonly or not domain.device.present
+        slider.disabled = view.readonly or not domain.device.present or view.row.offline
         slider.set_live(
             subject=domain.key,
             maximum=domain.maximum_kib,
@@ -161,6 +181,6 @@ class MemoryPanel(VerticalScroll, can_focus=False):
             floor=view.floor_kib,
         )
         progress = drag_text(slider.value) if slider.dragging else progress_text(view.row)
-        self.query_one("#panel-progress", Static).update(progress)
+        update_if_changed(self.query_one("#panel-progress", Static), progress)
         self.query_one(HistoryView).show(view.samples, view.now, domain.maximum_kib)
         self.query_one(GuestStatsView).domain = domain

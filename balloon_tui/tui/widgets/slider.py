@@ -246,6 +246,12 @@ class BalloonSlider(Widget, can_focus=True):
     async def _on_click(self, event: events.Click) -> None:
         event.stop()
 
+    def cancel_drag(self) -> None:
+        """Drop a drag in progress (its guest vanished or stopped): nothing is committed."""
+        if self._dragging:
+            self.release_mouse()
+            self._cancel_drag()
+
     def _cancel_drag(self) -> None:
         self._dragging = False
         with self.prevent(BalloonSlider.Changed):
@@ -263,7 +269,12 @@ class BalloonSlider(Widget, can_focus=True):
         self._commit_value(self.value + delta_kib)
 
     def action_to_floor(self) -> None:
-        self._commit_value(self.floor if self.floor is not None else self.minimum)
+        if self.floor is None:
+            if not self.disabled:
+                self.notify("no safety floor known (no fresh guest stats): arm them with a, "
+                            "or type a target with t", severity="warning")
+            return
+        self._commit_value(self.floor)
 
     def action_to_maximum(self) -> None:
         self._commit_value(self.maximum)

@@ -1,0 +1,103 @@
+"""A guest that vanishes or stops while selected or mid-drag: a clear message, no crash, no
+write; a write that reaches a vanished guest is a notification. The guests are destroyed
+and undefined on the app's own libvirt connection (each test:/// open has its own state)."""
+
+from __future__ import annotations
+
+from nodefiles import GIB, DomainSpec
+from tuihelpers import make_app, ready, select, until
+
+SPECS = [
+    DomainSpec("alpha", max_kib=4 * GIB, current_kib=2 * GIB, stats_period=2),
+    DomainSpec("beta", max_kib=4 * GIB, current_kib=3 * GIB, stats_period=2),
+]
+
+
+def _conn(app, uri):
+    return app.fleet.workers[uri].session.connection()
+
+
+def _notes(app) -> str:
+    return " | ".join(f"{n.title}: {n.message}" for n in app._notifications)
+
+
+def _at(slider, x: int) -> tuple[int, int]:
+    return (x + slider.gutter.left, 0)
+
+
+async def test_the_selected_guest_vanishes(node, memory_calls):
+    uri = node(SPECS)
+    app = make_app([uri])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await select(app, pilot, "alpha")
+        dom = _conn(app, uri).lookupByName("alpha")
+        dom.destroy()
+        await until(lambda: "is now shut off" in _notes(app), what="the stop")
+        dom.undefine()
+        await until(lambda: "alpha vanished" in _notes(app), what="the vanishing")
+        assert "alpha is gone from test:" in _notes(app)
+        assert app.rows[app.selected].domain.name == "beta"  # the table moved on
+        assert app.is_running
+    assert memory_calls.attempted() == []
+
+
+async def test_vanishing_mid_drag_cancels_the_drag(node, memory_calls):
+    uri = node(SPECS)
+    app = make_app([uri], refresh=3600.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await select(app, pilot, "alpha")
+        slider = app.panel.slider
+        start = slider.x_of(slider.value)
+        await pilot.mouse_down(slider, offset=_at(slider, start))
+        await pilot.hover(slider, offset=_at(slider, start + 6))
+        assert slider.dragging
+        dom = _conn(app, uri).lookupByName("alpha")
+        dom.destroy()
+        dom.undefine()
+        app.fleet.refresh()
+        await until(lambda: not slider.dragging, what="the drag to end")
+        assert "the drag is cancelled, nothing was written" in _notes(app)
+        await pilot.mouse_up(slider, offset=_at(slider, start + 6))
+        app.fleet.refresh()
+        await pilot.pause(0.2)
+        assert app.is_running
+    assert memory_calls.attempted() == []
+
+
+async def test_stopping_mid_drag_cancels_the_drag(node, memory_calls):
+    uri = node(SPECS)
+    app = make_app([uri], refresh=3600.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await select(app, pilot, "beta")
+        slider = app.panel.slider
+        start = slider.x_of(slider.value)
+        await pilot.mouse_down(slider, offset=_at(slider, start))
+        await pilot.hover(slider, offset=_at(slider, start + 4))
+        _conn(app, uri).lookupByName("beta").destroy()
+        app.fleet.refresh()
+        await until(lambda: not slider.dragging, what="the drag to end")
+        assert "beta is now shut off" in _notes(app)
+        assert "drag is cancelled" in _notes(app)
+        await pilot.mouse_up(slider, offset=_at(slider, start + 4))
+        await pilot.pause(0.2)
+    assert memory_calls.attempted() == []
+
+
+async def test_a_write_to_a_vanished_guest_is_a_notification(node, memory_calls):
+    uri = node(SPECS)
+    app = make_app([uri], refresh=3600.0)  # the app has not seen it go yet
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        key = await select(app, pilot, "alpha")
+        dom = _conn(app, uri).lookupByName("alpha")
+        dom.destroy()
+        dom.undefine()
+        # In the same turn of the event loop: the app cannot have seen a snapshot since.
+        assert app.submit_target(key, 3 * GIB, "key +") is True
+        await until(lambda: "no longer exists" in _notes(app), what="the refusal")
+        assert "alpha: target not set" in _notes(app)
+        assert app.is_running
+    assert memory_calls.attempted() == []

@@ -13,15 +13,43 @@ from rich.text import Text
 from balloon_tui.core.model import Convergence, DomainSnapshot, DomainState
 from balloon_tui.core.sizes import format_compact
 
-# One place for the colours (ANSI names: they follow the terminal's own palette).
-STYLE_USED = "cyan"
-STYLE_FREE = "blue"
-STYLE_BALLOONED = "bright_black"
-STYLE_TARGET = "bold yellow"
-STYLE_FLOOR = "magenta"
-STYLE_WARN = "bold yellow"
-STYLE_ERROR = "bold red"
+# One place for the colours. Named Rich styles, looked up when the text is drawn: the app
+# sets them from its theme's $balloon-* variables (tui/themes.py), so every theme colours the
+# balloon the same way. FALLBACK_STYLES serve any console without a theme (plain Rich, tests).
+STYLE_USED = "balloon.used"
+STYLE_FREE = "balloon.actual"
+STYLE_BALLOONED = "balloon.taken"
+STYLE_TARGET = "balloon.target"
+STYLE_FLOOR = "balloon.floor"
+STYLE_PENDING = "balloon.pending"
+STYLE_STALE = "balloon.stale"
+STYLE_WARN = "balloon.warn"
+STYLE_ERROR = "balloon.error"
+STYLE_OK = "balloon.ok"
+STYLE_CAUTION = "balloon.caution"
+STYLE_OFF = "balloon.off"
 STYLE_DIM = "dim"
+
+FALLBACK_STYLES: dict[str, str] = {
+    STYLE_USED: "cyan", STYLE_FREE: "blue", STYLE_BALLOONED: "bright_black",
+    STYLE_TARGET: "bold yellow", STYLE_FLOOR: "magenta", STYLE_PENDING: "bold bright_cyan",
+    STYLE_STALE: "yellow", STYLE_WARN: "bold yellow", STYLE_ERROR: "bold red",
+    STYLE_OK: "green", STYLE_CAUTION: "yellow", STYLE_OFF: "bright_black",
+}
+
+
+def _register_fallback_styles() -> None:
+    """Make the names known to every Rich console (Rich raises on an unknown style name)."""
+    from rich import default_styles, themes
+    from rich.style import Style
+
+    for name, definition in FALLBACK_STYLES.items():
+        style = Style.parse(definition)
+        default_styles.DEFAULT_STYLES.setdefault(name, style)
+        themes.DEFAULT.styles.setdefault(name, style)
+
+
+_register_fallback_styles()
 
 GLYPH_USED = "█"
 GLYPH_FREE = "▒"  # in the guest but not used (MemAvailable): what it could give back
@@ -37,14 +65,14 @@ MARK_ERROR = "✖"
 MARK_OUTSIDE = "≠"
 
 _STATE_STYLES = {
-    DomainState.RUNNING: "green",
-    DomainState.BLOCKED: "yellow",
-    DomainState.PAUSED: "yellow",
-    DomainState.SHUTDOWN: "yellow",
-    DomainState.SHUTOFF: "bright_black",
-    DomainState.CRASHED: "bold red",
-    DomainState.PMSUSPENDED: "yellow",
-    DomainState.NOSTATE: "bright_black",
+    DomainState.RUNNING: STYLE_OK,
+    DomainState.BLOCKED: STYLE_CAUTION,
+    DomainState.PAUSED: STYLE_CAUTION,
+    DomainState.SHUTDOWN: STYLE_CAUTION,
+    DomainState.SHUTOFF: STYLE_OFF,
+    DomainState.CRASHED: STYLE_ERROR,
+    DomainState.PMSUSPENDED: STYLE_CAUTION,
+    DomainState.NOSTATE: STYLE_OFF,
 }
 
 
@@ -84,10 +112,25 @@ class RowView:
     failed: str | None = None  # the last write for this domain failed: the reason
     stale: bool = False  # guest stats older than three stats periods
     age: float | None = None  # seconds since the guest last reported stats
+    offline: bool = False  # its host is disconnected: these are the last known values
 
     @property
     def key(self) -> str:
         return row_key(self.domain.host_uri, self.domain.uuid)
+
+
+OFFLINE_WORD = "offline"
+
+
+def grey_offline(cells: dict[str, Text]) -> dict[str, Text]:
+    """A disconnected host's row: every cell grey, the state says so in a word (in place)."""
+    for column, cell in cells.items():
+        if column == "state":
+            cells[column] = Text(f"{MARK_ERROR} {OFFLINE_WORD}", style=STYLE_DIM)
+        elif isinstance(cell, Text):
+            cell.spans = []
+            cell.style = STYLE_DIM
+    return cells
 
 
 def row_key(host_uri: str, uuid: str) -> str:
@@ -124,7 +167,7 @@ def target_mark(row: RowView) -> tuple[str, str]:
     if row.failed:
         return MARK_ERROR, STYLE_ERROR
     if row.writing:
-        return MARK_WRITING, STYLE_TARGET
+        return MARK_WRITING, STYLE_PENDING
     if domain.progress.state is Convergence.STALLED:
         return MARK_STALLED, STYLE_WARN
     if domain.target_outside:
@@ -154,7 +197,7 @@ def age_text(row: RowView) -> Text:
     if row.age is None:
         return Text("–", style=STYLE_DIM, justify="right")
     if row.stale:
-        return Text("stale", style=STYLE_WARN, justify="right")
+        return Text("stale", style=STYLE_STALE, justify="right")
     return Text(f"{row.age:.0f}s", justify="right")
 
 

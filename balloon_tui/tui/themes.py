@@ -1,0 +1,398 @@
+"""Themes: TOML files made into `textual.theme.Theme`, the balloon colours, the remembered choice.
+
+Where themes come from (a later file with the same theme name wins):
+
+1. `balloon_tui/themes/*.toml`, shipped with the package (the repository's top-level
+   `themes/` is a symlink to that folder);
+2. `$XDG_CONFIG_HOME/balloon-tui/themes/*.toml` (default `~/.config/...`): the user's own.
+
+A file that cannot be used (not TOML, a bad colour, no name, an unknown key) is reported in a
+notification that names the file and the problem; the other themes load and the app runs on.
+The format is described at the top of `balloon_tui/themes/balloon-dark.toml`.
+
+The balloon colours are theme variables, `$balloon-used`, `$balloon-actual`, ... (see
+`BALLOON_COLOURS`); a theme that leaves some out (Textual's own themes leave out all of them)
+gets defaults for its kind (dark, light or ANSI). CSS uses them as `$balloon-target`; the Rich
+text that `render.py` builds uses named styles ("balloon.target"), which `ThemedApp` sets on
+the app's console from the same variables every time the CSS variables are computed.
+
+The operator's choice (command palette → "Change theme") is remembered in
+`$XDG_CONFIG_HOME/balloon-tui/config.toml` as `theme = "..."`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.color import Color as RichColor
+from rich.style import Style
+from rich.theme import Theme as RichTheme
+from textual import on
+from textual.app import App, ReturnType
+from textual.color import Color, ColorParseError
+from textual.events import Mount
+from textual.notifications import SeverityLevel
+from textual.theme import Theme
+from textual.widgets import Static
+
+from balloon_tui.core.config import (
+    ConfigError,
+    config_home,
+    config_path,
+    read_config,
+    write_config,
+)
+from balloon_tui.tui import render
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+DEFAULT_THEME = "balloon-dark"
+SIXTEEN_COLOUR_THEME = "balloon-16"  # picked by itself on a 16-colour terminal
+FALLBACK_THEME = "textual-dark"  # should the bundled default ever fail to load
+
+# The balloon colours: key in a theme's [balloon] table -> what it colours. CSS: $balloon-<key>.
+BALLOON_COLOURS: dict[str, str] = {
+    "used": "memory the guest uses: bar █, slider u",
+    "actual": "memory in the guest it does not use: bar ▒ ▓, slider a",
+    "taken": "memory the balloon has taken: bar ·, the slider's track",
+    "target": "the target: bar ┃, slider ◆ ▲, the arrows ↓ ↑",
+    "floor": "the safety floor: slider f",
+    "pending": "a target sent, waiting for libvirt: …",
+    "stale": "guest statistics too old to trust: the word 'stale'",
+}
+
+_DEFAULTS_DARK = {
+    "used": "#4FB8C4", "actual": "#6F8FE0", "taken": "#5C6370", "target": "#F2C94C",
+    "floor": "#C678DD", "pending": "#7FC8F8", "stale": "#E5A050",
+}
+_DEFAULTS_LIGHT = {
+    "used": "#0B7A85", "actual": "#3A5BC7", "taken": "#9CA1A9", "target": "#A36A00",
+    "floor": "#8E3FA6", "pending": "#0969DA", "stale": "#B35900",
+}
+_DEFAULTS_ANSI = {
+    "used": "ansi_cyan", "actual": "ansi_blue", "taken": "ansi_bright_black",
+    "target": "ansi_yellow", "floor": "ansi_magenta", "pending": "ansi_bright_cyan",
+    "stale": "ansi_yellow",
+}
+
+_COLOUR_KEYS = ("primary", "secondary", "accent", "foreground", "background", "surface",
+                "panel", "boost", "warning", "error", "success")
+_FLAG_KEYS = ("dark", "ansi")
+_TABLE_KEYS = ("balloon", "variables")
+_TEXT_KEYS = ("description",)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_VARIABLE = re.compile(r"^[a-z][a-z0-9-]*$")
+# Words a Textual variable may hold besides colours (text styles, "auto", percentages).
+_STYLE_WORDS = frozenset({
+    "auto", "none", "not", "bold", "b", "dim", "d", "italic", "i", "underline", "u",
+    "underline2", "uu", "strike", "s", "reverse", "r", "blink", "overline", "o",
+})
+
+
+def balloon_variable(key: str) -> str:
+    return f"balloon-{key}"
+
+
+def balloon_defaults(theme: Theme) -> dict[str, str]:
+    """The $balloon-* variables for a theme that does not set them: by its kind."""
+    kind = "ansi" if theme.ansi else "dark" if theme.dark else "light"
+    colours = {"ansi": _DEFAULTS_ANSI, "dark": _DEFAULTS_DARK, "light": _DEFAULTS_LIGHT}[kind]
+    return {balloon_variable(key): value for key, value in colours.items()}
+
+
+# -- Rich text styles from the variables ------------------------------------------------------
+def _rich_colour(variables: Mapping[str, str], *names: str) -> RichColor | None:
+    """The first of `names` that holds a colour ("#abc", "ansi_red", "#abc 50%" ...)."""
+    for name in names:
+        value = variables.get(name, "").split()
+        if not value:
+            continue
+        try:
+            return Color.parse(value[0]).rich_color
+        except ColorParseError:
+            continue
+    return None
+
+
+def text_styles(variables: Mapping[str, str]) -> RichTheme:
+    """The named styles `render.py` uses, coloured from a theme's CSS variables."""
+
+    def colour(*names: str, bold: bool | None = None) -> Style:
+        return Style(color=_rich_colour(variables, *names), bold=bold)
+
+    taken = colour("balloon-taken")
+    return RichTheme({
+        render.STYLE_USED: colour("balloon-used"),
+        render.STYLE_FREE: colour("balloon-actual"),
+        render.STYLE_BALLOONED: taken,
+        render.STYLE_TARGET: colour("balloon-target", bold=True),
+        render.STYLE_FLOOR: colour("balloon-floor"),
+        render.STYLE_PENDING: colour("balloon-pending", bold=True),
+        render.STYLE_STALE: colour("balloon-stale"),
+        render.STYLE_WARN: colour("text-warning", "warning", bold=True),
+        render.STYLE_ERROR: colour("text-error", "error", bold=True),
+        render.STYLE_OK: colour("text-success", "success"),
+        render.STYLE_CAUTION: colour("text-warning", "warning"),
+        render.STYLE_OFF: taken,
+    })
+
+
+# -- reading theme files ----------------------------------------------------------------------
+class ThemeError(ValueError):
+    """A theme file that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeProblem:
+    file: str  # the file as the operator knows it (its path)
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}"
+
+
+def _check_colour(where: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ThemeError(f"{where} must be a colour in quotes, not {value!r}")
+    try:
+        Color.parse(value)
+    except ColorParseError as exc:
+        raise ThemeError(f"bad colour for {where}: {exc}") from None
+    return value
+
+
+def _check_variable_value(where: str, value: object) -> str:
+    """A Textual variable: colours, an alpha percentage, text-style words."""
+    if not isinstance(value, str) or not value.strip():
+        raise ThemeError(f"{where} must be a value in quotes, not {value!r}")
+    for word in value.split():
+        if word.lower() in _STYLE_WORDS or re.fullmatch(r"\d{1,3}%", word):
+            continue
+        try:
+            Color.parse(word)
+        except ColorParseError as exc:
+            raise ThemeError(f"bad value for {where}: {exc}") from None
+    return value
+
+
+def parse_theme(text: str) -> Theme:
+    """A Theme from the text of a TOML theme file; ThemeError says what is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ThemeError(f"not valid TOML: {exc}") from None
+    known = {"name", *_COLOUR_KEYS, *_FLAG_KEYS, *_TABLE_KEYS, *_TEXT_KEYS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ThemeError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    name = data.get("name")
+    if name is None:
+        raise ThemeError("no name: add a line like  name = \"my-theme\"")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ThemeError(f"bad name {name!r}: letters, digits, - and _ (up to 64)")
+    if "primary" not in data:
+        raise ThemeError("no primary colour: add a line like  primary = \"#6C9EF8\"")
+    colours = {key: _check_colour(key, data[key]) for key in _COLOUR_KEYS if key in data}
+    flags: dict[str, bool] = {}
+    for key in _FLAG_KEYS:
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise ThemeError(f"{key} must be true or false, not {data[key]!r}")
+            flags[key] = data[key]
+    variables: dict[str, str] = {}
+    tables = {key: data.get(key, {}) for key in _TABLE_KEYS}
+    for key, table in tables.items():
+        if not isinstance(table, dict):
+            raise ThemeError(f"{key} must be a table: [{key}]")
+    for key, value in tables["balloon"].items():
+        if key not in BALLOON_COLOURS:
+            raise ThemeError(f"unknown balloon colour {key!r} "
+                             f"(known: {', '.join(BALLOON_COLOURS)})")
+        variables[balloon_variable(key)] = _check_colour(f"balloon.{key}", value)
+    for key, value in tables["variables"].items():
+        if not _VARIABLE.match(key):
+            raise ThemeError(f"bad variable name {key!r}: lower case letters, digits and -")
+        variables[key] = _check_variable_value(f"variables.{key}", value)
+    get = colours.get
+    theme = Theme(
+        name=name, primary=colours["primary"], secondary=get("secondary"), accent=get("accent"),
+        foreground=get("foreground"), background=get("background"), surface=get("surface"),
+        panel=get("panel"), boost=get("boost"), warning=get("warning"), error=get("error"),
+        success=get("success"), dark=flags.get("dark", True), ansi=flags.get("ansi", False),
+        variables=variables,
+    )
+    try:
+        theme.to_color_system().generate()
+    except Exception as exc:  # Textual's own check of the colours, whatever it raises
+        raise ThemeError(f"Textual cannot use it: {exc}") from None
+    return theme
+
+
+def bundled_theme_files() -> list[Traversable]:
+    folder = resources.files("balloon_tui") / "themes"
+    if not folder.is_dir():
+        return []
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")),
+                  key=lambda f: f.name)
+
+
+def user_theme_dir() -> Path:
+    return config_home() / "themes"
+
+
+def load_themes(user_dir: Path | None) -> tuple[list[Theme], list[ThemeProblem]]:
+    """Every theme that loads (bundled first, then the user's), and what went wrong."""
+    themes: list[Theme] = []
+    problems: list[ThemeProblem] = []
+    files: list[tuple[str, Traversable | Path]] = [
+        (f"themes/{f.name}", f) for f in bundled_theme_files()
+    ]
+    if user_dir is not None and user_dir.is_dir():
+        files += [(str(p), p) for p in sorted(user_dir.glob("*.toml"))]
+    for label, source in files:
+        try:
+            themes.append(parse_theme(source.read_text(encoding="utf-8")))
+        except (ThemeError, OSError, UnicodeDecodeError) as exc:
+            problems.append(ThemeProblem(label, str(exc)))
+    return themes, problems
+
+
+def theme_names(user_dir: Path | None) -> list[str]:
+    """Every theme --theme accepts: Textual's own and ours."""
+    from textual.theme import BUILTIN_THEMES
+
+    ours, _problems = load_themes(user_dir)
+    return sorted({*BUILTIN_THEMES, *(t.name for t in ours)})
+
+
+# -- the app side -----------------------------------------------------------------------------
+def wants_sixteen_colours(
+    color_system: str | None, theme: Theme, *, explicit: bool, available: Mapping[str, Theme]
+) -> bool:
+    """A 16-colour terminal (TERM=xterm, TEXTUAL_COLOR_SYSTEM=standard) and a theme made of
+    RGB colours that nobody asked for on the command line: use the theme made for it.
+
+    RGB themes cut down to 16 colours lose their greys (grey text on a grey table)."""
+    return (color_system == "standard" and not theme.ansi and not explicit
+            and SIXTEEN_COLOUR_THEME in available)
+
+
+class ThemedApp(App[ReturnType]):
+    """Registers our themes, styles Rich text from the theme, remembers the operator's pick.
+
+    Call `setup_themes` from `__init__`, after `super().__init__()`.
+    """
+
+    _theme_notes: list[tuple[str, str, SeverityLevel]]
+    _config_file: Path | None = None
+    _config: dict[str, Any]
+    _config_broken = False
+    _theme_chosen = False  # by --theme or the config file (else: the default)
+    _theme_explicit = False  # by --theme
+    _remembered_theme = ""
+    _text_styles_pushed = False
+
+    def setup_themes(self, theme: str | None = None, *, user_config: bool = True) -> None:
+        """Load every theme and pick one: `theme` (--theme), else the remembered one, else
+        the default. `user_config=False`: neither the user's themes nor the config file
+        (screenshots and snapshot tests must not depend on the machine)."""
+        self._theme_notes = []
+        self._config = {}
+        self._config_file = config_path() if user_config else None
+        loaded, problems = load_themes(user_theme_dir() if user_config else None)
+        for each in loaded:
+            self.register_theme(each)
+        for problem in problems:
+            self._theme_notes.append((str(problem), "theme not loaded", "error"))
+        chosen = theme
+        if self._config_file is not None:
+            try:
+                self._config = read_config(self._config_file)
+            except ConfigError as exc:
+                self._config_broken = True
+                self._theme_notes.append((f"{self._config_file}: {exc}; using the defaults",
+                                          "settings not read", "warning"))
+            if chosen is None:
+                chosen = self._config.get("theme")
+        if chosen is not None and chosen not in self.available_themes:
+            self._theme_notes.append((f"there is no theme {chosen!r}; using {self._default()}",
+                                      "theme", "warning"))
+            chosen = None
+        self._theme_chosen = chosen is not None
+        self._theme_explicit = theme is not None and chosen == theme
+        self.theme = chosen or self._default()
+        self._remembered_theme = self.theme
+
+    def _default(self) -> str:
+        return DEFAULT_THEME if DEFAULT_THEME in self.available_themes else FALLBACK_THEME
+
+    # -- colours -------------------------------------------------------------------------
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return {
+            **super().get_theme_variable_defaults(),
+            # Textual's CSS needs these, and only its own ANSI themes set them.
+            "ansi-background": "ansi_default",
+            "ansi-foreground": "ansi_default",
+            **balloon_defaults(self.current_theme),
+        }
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        # Rich text (render.py's named styles) follows the theme with the CSS.
+        if self._text_styles_pushed:
+            self.console.pop_theme()
+        self.console.push_theme(text_styles(variables))
+        self._text_styles_pushed = True
+        return variables
+
+    # -- after start --------------------------------------------------------------------------
+    @on(Mount)
+    def _themes_mounted(self) -> None:
+        if not self.is_headless and wants_sixteen_colours(
+            self.console.color_system, self.current_theme, explicit=self._theme_explicit,
+            available=self.available_themes,
+        ):
+            if self._theme_chosen:
+                self._theme_notes.append((
+                    f"this terminal shows 16 colours: {SIXTEEN_COLOUR_THEME} instead of "
+                    f"{self.theme} (--theme {self.theme} to insist)", "theme", "information"))
+            # Not remembered: the next terminal may have all the colours again.
+            self.theme = self._remembered_theme = SIXTEEN_COLOUR_THEME
+        for message, title, severity in self._theme_notes:
+            self.notify(message, title=title, severity=severity, timeout=12)
+        self._theme_notes = []
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        # Static text was turned into styled content when it was set: set it again.
+        for screen in self.screen_stack:
+            for static in screen.query(Static):
+                static.update(static.content)
+        if theme.name != self._remembered_theme:
+            self.remember_theme(theme.name)
+
+    def remember_theme(self, name: str) -> None:
+        """Write the theme into the config file (keeping what else is there)."""
+        path = self._config_file
+        if path is None:
+            return
+        if self._config_broken:
+            self.notify(f"{path} could not be read, so it is left alone: fix or delete it "
+                        "to remember the theme", title="theme not remembered",
+                        severity="warning")
+            return
+        config = {**self._config, "theme": name}
+        try:
+            write_config(path, config)
+        except (OSError, ValueError) as exc:
+            self.notify(f"{path}: {exc}", title="theme not remembered", severity="warning")
+            return
+        self._config = config
+        self._remembered_theme = name

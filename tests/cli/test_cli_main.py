@@ -286,3 +286,31 @@ def test_demo_has_at_least_ten_domains(demo: tuple[DomainSnapshot, ...]) -> None
 def test_demo_covers(case: str, demo: tuple[DomainSnapshot, ...]) -> None:
     matching = [d.name for d in demo if DEMO_CASES[case](d)]
     assert matching, f"the demo has no domain that is {case}"
+
+
+def test_hosts_come_from_the_config_file_when_no_uri_is_given(tmp_path, monkeypatch, capsys):
+    from nodefiles import DomainSpec, write_node_file
+
+    from balloon_tui.cli import main
+
+    uri_a = write_node_file(tmp_path / "a.xml", [DomainSpec("from-config-a")])
+    uri_b = write_node_file(tmp_path / "b.xml", [DomainSpec("from-config-b")])
+    home = tmp_path / "config"
+    (home / "balloon-tui").mkdir(parents=True)
+    (home / "balloon-tui" / "config.toml").write_text(f'hosts = ["{uri_a}", "{uri_b}"]\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    assert main(["--once", "--audit-log", str(tmp_path / "audit.jsonl")]) == 0
+    out = capsys.readouterr().out
+    assert "from-config-a" in out and "from-config-b" in out
+
+
+def test_a_broken_hosts_list_is_a_config_error(tmp_path):
+    import pytest
+
+    from balloon_tui.core.config import ConfigError, configured_hosts, read_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('hosts = "qemu:///system"\n')
+    with pytest.raises(ConfigError, match="hosts must be a list"):
+        read_config(path)
+    assert configured_hosts(path) == []

@@ -93,7 +93,7 @@ async def test_host_line_memory_and_status_word(fake):
                                     memory_free_kib=10 * GIB))
         line = _text(app, "#hosts")
         assert "test:fake.xml ok" in line
-        assert "host 64.0G" in line and "guests 3.00G" in line and "free 10.0G" in line
+        assert "RAM 64.0G" in line and "actual 3.00G" in line and "free 10.0G" in line
         await emit(app, pilot, host(*domains, status=HostStatus.DISCONNECTED,
                                     error="end of file from server", taken_at=1002.0))
         line = _text(app, "#hosts")
@@ -107,7 +107,8 @@ async def test_host_line_memory_and_status_word(fake):
 async def test_failed_write_is_a_notification_a_log_line_and_a_mark(fake):
     app = create_app(fake.factory, log_clock=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await emit(app, pilot, host(dom("a", 1, actual=2 * GIB)))
+        # Guest stats (used 1 GiB): the floor is known and −64M stays above it.
+        await emit(app, pilot, host(dom("a", 1, actual=2 * GIB, stats=GuestStats(usable=GIB))))
         await pilot.press("minus")
         [request] = fake.fleet.requests
         assert request == TargetRequest(FAKE_URI, request.uuid, "a", 2 * GIB - 64 * MIB,

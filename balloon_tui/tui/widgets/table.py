@@ -56,6 +56,7 @@ class DomainTable(DataTable[Text]):
         self.sort_column = "name"
         self.sort_reverse = False
         self.filter_text = ""
+        self.host_filter: str | None = None  # a host URI: show only its guests
         self.selected: DomainKey | None = None
         self._keys: dict[str, DomainKey] = {}
         self._views: dict[str, RowView] = {}
@@ -83,7 +84,12 @@ class DomainTable(DataTable[Text]):
         """Diff `rows` (all guests) into the table; filtered rows are left out."""
         self._rows = list(rows)
         needle = self.filter_text.casefold()
-        wanted = {r.key: r for r in rows if needle in r.domain.name.casefold()}
+        host = self.host_filter
+        wanted = {
+            r.key: r
+            for r in rows
+            if needle in r.domain.name.casefold() and (host is None or r.domain.host_uri == host)
+        }
         widths_changed = self._layout()
         reorder = False
         gone = [k for k in self._keys if k not in wanted]
@@ -131,17 +137,23 @@ class DomainTable(DataTable[Text]):
         self.selected = key
         self._restore_cursor()
 
+    @property
+    def sorts(self) -> tuple[str, ...]:
+        """The sort keys; with several hosts also "host", which groups guests by host."""
+        return (*SORTS, "host") if self.show_host else SORTS
+
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
-        """Sort by one of SORTS; sizes largest first unless told otherwise."""
-        if column not in SORTS:
-            raise ValueError(f"cannot sort by {column!r}; use one of {', '.join(SORTS)}")
+        """Sort by one of `sorts`; sizes largest first unless told otherwise."""
+        if column not in self.sorts:
+            raise ValueError(f"cannot sort by {column!r}; use one of {', '.join(self.sorts)}")
         self.sort_column = column
-        self.sort_reverse = column != "name" if reverse is None else reverse
+        self.sort_reverse = column not in ("name", "host") if reverse is None else reverse
         self._relabel()
         self.redisplay()
 
     def cycle_sort(self) -> str:
-        self.sort_by(SORTS[(SORTS.index(self.sort_column) + 1) % len(SORTS)])
+        sorts = self.sorts
+        self.sort_by(sorts[(sorts.index(self.sort_column) + 1) % len(sorts)])
         return self.sort_column
 
     def reverse_sort(self) -> None:
@@ -178,7 +190,7 @@ class DomainTable(DataTable[Text]):
         if self.show_host:
             host = Text(domain.host_uri)
             host.truncate(w.get("host", HOST_MAX), overflow="ellipsis")
-            cells["host"] = host
+            cells["host"] = sortable(host, domain.host_uri)
         cells.update({
             "state": render.state_text(domain.state),
             "max": sortable(render.size_text(domain.maximum_kib), domain.maximum_kib),
@@ -188,7 +200,7 @@ class DomainTable(DataTable[Text]):
             "bar": render.row_bar(view, w.get("bar", BAR_MIN)),
             "age": render.age_text(view),
         })
-        return cells
+        return render.grey_offline(cells) if view.offline else cells
 
     def _update(self, key: str, cells: dict[str, Any], resized: bool = False) -> bool:
         """Update the cells that changed; True when a value the rows are sorted by changed."""
@@ -364,7 +376,7 @@ class DomainTable(DataTable[Text]):
         column = str(event.column_key.value)
         if column == self.sort_column:
             self.reverse_sort()
-        elif column in SORTS:
+        elif column in self.sorts:
             self.sort_by(column)
 
 

@@ -1,0 +1,93 @@
+"""`h`: every host with its memory sums and state; choose one to show only its guests."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from balloon_tui.core.model import HostSnapshot, HostStatus
+from balloon_tui.core.summary import MemorySummary, summarize
+from balloon_tui.tui.render import short_size
+from balloon_tui.tui.widgets.statusbar import STATUS_SIGNS, host_name
+
+ALL_HOSTS = "*"
+
+COLUMNS = ("host", "state", "poll", "guests", "RAM", "free", "max", "target", "actual",
+           "over", "reclaim")
+
+
+def _row(label: Text, state: Text, poll: str, summary: MemorySummary) -> list[Text | str]:
+    over = f"{summary.overcommit:.2f}x" if summary.overcommit is not None else "–"
+    return [
+        label, state, poll, f"{summary.guests_running}/{summary.guests}",
+        short_size(summary.memory_total_kib), short_size(summary.memory_free_kib),
+        short_size(summary.sum_maximum_kib), short_size(summary.sum_target_kib),
+        short_size(summary.sum_actual_kib), over, short_size(summary.reclaimable_kib),
+    ]
+
+
+def host_rows(hosts: list[HostSnapshot]) -> list[tuple[str, list[Text | str]]]:
+    """(key, cells): the fleet total first (key ALL_HOSTS), then one row per host."""
+    rows: list[tuple[str, list[Text | str]]] = [
+        (ALL_HOSTS, _row(Text("all hosts", style="bold"), Text(""), "", summarize(hosts)))
+    ]
+    for host in hosts:
+        symbol, style = STATUS_SIGNS[host.status]
+        state = Text(f"{symbol} {host.status.word}", style=style)
+        poll = (
+            f"{host.fetch_seconds * 1000:.0f} ms"
+            if host.fetch_seconds is not None and host.status is not HostStatus.DISCONNECTED
+            else "–"
+        )
+        rows.append((host.uri, _row(Text(host_name(host)), state, poll, summarize([host]))))
+    return rows
+
+
+class HostsScreen(ModalScreen[str | None]):
+    """Returns the chosen host's URI, ALL_HOSTS for every host, or None (escape)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "close"),
+        Binding("h", "dismiss(None)", "close", show=False),
+    ]
+    DEFAULT_CSS = """
+    HostsScreen { align: center middle; }
+    HostsScreen > Vertical {
+        width: 95%; max-width: 130; height: auto; max-height: 90%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    HostsScreen DataTable { height: auto; max-height: 30; }
+    HostsScreen #hosts-hint { color: $text-muted; }
+    """
+
+    def __init__(self, hosts: list[HostSnapshot], current: str | None) -> None:
+        super().__init__()
+        self.hosts = hosts
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text("Hosts", style="bold"))
+            yield DataTable(cursor_type="row", id="hosts-table")
+            yield Static("enter: show only this host's guests · first row: all hosts · "
+                         "esc: close", id="hosts-hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
+        for key, cells in host_rows(self.hosts):
+            table.add_row(*cells, key=key)
+        if self.current is not None and self.current in table.rows:
+            table.move_cursor(row=table.get_row_index(self.current))
+        table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.dismiss(str(event.row_key.value))

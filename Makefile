@@ -18,7 +18,7 @@ demo: $(STAMP)
 	@$(BIN)/balloon-tui --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check balloon_tui tests
+	$(BIN)/ruff check balloon_tui tests benchmarks
 	$(BIN)/mypy balloon_tui
 	$(BIN)/lint-imports
 

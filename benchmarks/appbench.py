@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -60,7 +59,9 @@ def moved(host: HostSnapshot, tick: int) -> HostSnapshot:
     return replace(host, domains=domains, taken_at=host.taken_at + 2 * tick)
 
 
-async def _apply_render(hosts: list[HostSnapshot], ticks: int, size: tuple[int, int]) -> list[float]:
+async def _apply_render(
+    hosts: list[HostSnapshot], ticks: int, size: tuple[int, int]
+) -> list[float]:
     clock_now = [time.time()]
     fleet = StaticFleet([h.uri for h in hosts])
     app = create_app(lambda _s, _w: fleet, show_host=len(hosts) > 1, clock=lambda: clock_now[0])
@@ -81,7 +82,9 @@ async def _apply_render(hosts: list[HostSnapshot], ticks: int, size: tuple[int, 
     return samples
 
 
-def apply_render(hosts: list[HostSnapshot], ticks: int, size: tuple[int, int] = (120, 40)) -> list[float]:
+def apply_render(
+    hosts: list[HostSnapshot], ticks: int, size: tuple[int, int] = (120, 40)
+) -> list[float]:
     return asyncio.run(_apply_render(hosts, ticks, size))
 
 
@@ -99,7 +102,9 @@ async def _history_rss(hosts: list[HostSnapshot], ticks: int) -> int:
             if tick % 50 == 0:
                 await pilot.pause()
         await pilot.pause()
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forking parent.
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) * 1024
 
 
 def history_rss_child(uri: str, ticks: int) -> int:

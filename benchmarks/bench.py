@@ -53,8 +53,10 @@ def main() -> int:
     out.append(f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}  ")
     out.append("Reproduce: `make bench`\n")
     out.append("## Per tick (ms, median / p95)\n")
-    out.append("| domains | bare fetch | balloon-tui fetch | apply+render | whole tick | "
-               "whole / bare | per-domain calls | virsh domstats |")
+    out.append(
+        "| domains | bare fetch | balloon-tui fetch | apply+render | whole tick | "
+        "whole / bare | per-domain calls | virsh domstats |"
+    )
     out.append("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
         uris = {}
@@ -63,7 +65,9 @@ def main() -> int:
         for count in SIZES:
             fetch = measure_fetch(uris[count], ticks)
             render = median_p95(apply_render(polled([uris[count]]), ticks))
-            virsh = measure_virsh(uris[count], max(3, ticks // 5)) if shutil.which("virsh") else None
+            virsh = (
+                measure_virsh(uris[count], max(3, ticks // 5)) if shutil.which("virsh") else None
+            )
             whole = fetch["balloon-tui poll"][0] + render[0]
             out.append(
                 f"| {count} | {ms(fetch['bare fetch'][0])} / {ms(fetch['bare fetch'][1])} "
@@ -78,23 +82,30 @@ def main() -> int:
         fleet_uris = [
             write_node_file(Path(scratch) / f"h{i}.xml", many_domains(250)) for i in range(20)
         ]
-        fetches = [measure_fetch(uri, max(3, ticks // 3))["balloon-tui poll"][0] for uri in fleet_uris]
+        fetches = [
+            measure_fetch(uri, max(3, ticks // 3))["balloon-tui poll"][0] for uri in fleet_uris
+        ]
         render20 = median_p95(apply_render(polled(fleet_uris), ticks))
         out.append(
             f"| 20 hosts x 250 | – | {ms(max(fetches))} (slowest host; hosts in parallel) "
-            f"| {ms(render20[0])} / {ms(render20[1])} | {ms(max(fetches) + render20[0])} | – | – | – |"
+            f"| {ms(render20[0])} / {ms(render20[1])} "
+            f"| {ms(max(fetches) + render20[0])} | – | – | – |"
         )
         out.append("")
         out.append("## Process\n")
         startups = startup_seconds(3 if args.quick else 5)
-        out.append(f"- Start-up to first frame (demo, 120x40, tmux): median "
-                   f"{statistics.median(startups):.2f} s, max {max(startups):.2f} s")
+        out.append(
+            f"- Start-up to first frame (demo, 120x40, tmux): median "
+            f"{statistics.median(startups):.2f} s, max {max(startups):.2f} s"
+        )
         if not args.quick:
             cpu = idle_cpu_percent(30.0)
             out.append(f"- Idle CPU on the demo over 30 s: {cpu:.2f} % of one core")
             rss = history_rss_child(uris[1000], 300)
-            out.append(f"- Peak RSS after 10 minutes of history (300 ticks) at 1000 domains: "
-                       f"{rss / 1e6:.0f} MB")
+            out.append(
+                f"- Peak RSS after 10 minutes of history (300 ticks) at 1000 domains: "
+                f"{rss / 1e6:.0f} MB"
+            )
     print("\n".join(out))
     return 0
 

@@ -109,6 +109,7 @@ class HostSession:
         # process crashes (SIGSEGV) once the host answers again. Calls are ~1 ms apiece.
         self._calls = threading.RLock()
         self._devices: dict[str, tuple[DomainState, BalloonDevice]] = {}
+        self._previous: dict[str, DomainSnapshot] = {}
         self._dirty: set[str] = set()
         self._callback_ids: list[int] = []
         self._hostname = ""
@@ -220,8 +221,14 @@ class HostSession:
                 if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                     continue  # vanished between the list and the look: next tick is right
                 raise
+            previous = self._previous.get(snapshot.uuid)
+            if previous is not None and previous == snapshot:
+                # The very same object for an unchanged domain: the app's per-tick diff
+                # then compares by identity instead of field by field, on the UI thread.
+                snapshot = previous
             domains.append(snapshot)
             present.add(snapshot.key)
+        self._previous = {d.uuid: d for d in domains}
         self._tracker.forget_missing(present)
         with self._lock:
             for uuid in [u for u in self._devices if (self.uri, u) not in present]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -64,7 +65,7 @@ class DomainTable(DataTable[Text]):
         self._widths: dict[str, int] = {}
         self._rows: list[RowView] = []
         self._sorted_by: tuple[str, bool] | None = None
-        self._quiet_updates = 0
+        self._quiet_rows: set[str] = set()
         # Row render cache: a row's lines are reused while its version and context hold.
         self._row_versions: dict[str, int] = {}
         self._widths_version = 0
@@ -115,13 +116,24 @@ class DomainTable(DataTable[Text]):
             elif widths_changed or self._views.get(key) != view:
                 reorder = self._update(key, self._cells_for(view), widths_changed) or reorder
             self._views[key] = view
-        if self._quiet_updates:
-            self._quiet_updates = 0
-            self._update_count += 1
-            self.refresh()
+        changed, self._quiet_rows = self._quiet_rows, set()
         # Sorting re-indexes every row: only when the order can have changed.
         if reorder or self._sorted_by != (self.sort_column, self.sort_reverse):
             self._sort()
+        elif changed:
+            self._update_count += 1
+            # Only the changed rows, and only where they are on screen: a tick that moves
+            # balloons out of view draws nothing.
+            # Every row is one line high, so a row's place is its index (DataTable's own
+            # refresh_row sums the heights of all rows above it: O(rows) per row).
+            top = self.header_height if self.show_header else 0
+            window = self.window_region
+            width = self.virtual_size.width
+            for key in changed:
+                if key in self._keys:
+                    region = Region(0, top + self.get_row_index(key), width, 1)
+                    if window.overlaps(region):
+                        self.refresh(region.translate(-self.scroll_offset))
         self._restore_cursor()
 
     def redisplay(self) -> None:
@@ -226,7 +238,7 @@ class DomainTable(DataTable[Text]):
             self.update_cell(key, column, value, update_width=True)
             return
         self._data[RowKey(key)][ColumnKey(column)] = value
-        self._quiet_updates += 1
+        self._quiet_rows.add(key)
 
     def _render_line_in_row(
         self,

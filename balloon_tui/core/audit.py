@@ -56,7 +56,10 @@ class AuditLog:
             except OSError as exc:
                 raise AuditError(f"cannot write the audit log {self.path}: {exc.strerror}") from exc
 
-    def _base(self, request: TargetRequest, attempt_id: str, phase: str) -> dict[str, Any]:
+    def _common(
+        self, request: TargetRequest | StatsPeriodRequest, attempt_id: str, phase: str
+    ) -> dict[str, Any]:
+        """What every line says: which attempt, when, who, on which host and domain."""
         return {
             "id": attempt_id,
             "phase": phase,
@@ -65,6 +68,10 @@ class AuditLog:
             "uri": request.host_uri,
             "uuid": request.uuid,
             "name": request.name,
+        }
+
+    def _base(self, request: TargetRequest, attempt_id: str, phase: str) -> dict[str, Any]:
+        return self._common(request, attempt_id, phase) | {
             "previous_kib": request.previous_kib,
             "target_kib": request.target_kib,
             "mode": request.mode.value,
@@ -90,14 +97,7 @@ class AuditLog:
     def _stats_base(
         self, request: StatsPeriodRequest, attempt_id: str, phase: str
     ) -> dict[str, Any]:
-        return {
-            "id": attempt_id,
-            "phase": phase,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "user": self.user,
-            "uri": request.host_uri,
-            "uuid": request.uuid,
-            "name": request.name,
+        return self._common(request, attempt_id, phase) | {
             "action": "stats-period",
             "period": request.period,
             "automatic": request.automatic,

@@ -10,8 +10,10 @@ from typing import Any
 
 import libvirt
 import pytest
+from fleet_inbox import Inbox
 from nodefiles import DomainSpec, write_node_file
 
+from balloon_tui.virt.fleet import Fleet
 from balloon_tui.virt.session import HostSession
 
 
@@ -77,3 +79,22 @@ def memory_calls(monkeypatch: pytest.MonkeyPatch) -> MemoryCalls:
 
     monkeypatch.setattr(libvirt.virDomain, "setMemoryFlags", recording)
     return spy
+
+
+@pytest.fixture
+def inbox() -> Inbox:
+    return Inbox()
+
+
+@pytest.fixture
+def make_fleet(inbox: Inbox) -> Iterator[Callable[..., Fleet]]:
+    fleets: list[Fleet] = []
+
+    def make(uris: list[str | None], **kwargs: object) -> Fleet:
+        fleet = Fleet(uris, on_snapshot=inbox.on_snapshot, on_write=inbox.on_write, **kwargs)
+        fleets.append(fleet)
+        return fleet
+
+    yield make
+    for fleet in fleets:
+        fleet.stop()

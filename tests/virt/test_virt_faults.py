@@ -10,11 +10,12 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import libvirt
 import pytest
+from fleet_inbox import Inbox
 from nodefiles import GIB, MIB, DomainSpec, uuid_for, write_node_file
 
 from balloon_tui.core.audit import AuditLog
@@ -32,56 +33,6 @@ SPECS = [
 ]
 ALPHA, BETA, VICTIM = uuid_for(1), uuid_for(2), uuid_for(3)
 WAIT = 5.0
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.snapshots: list[tuple[float, HostSnapshot]] = []
-        self.writes: list[WriteResult] = []
-
-    def on_snapshot(self, snapshot: HostSnapshot) -> None:
-        with self.cond:
-            self.snapshots.append((time.monotonic(), snapshot))
-            self.cond.notify_all()
-
-    def on_write(self, result: WriteResult) -> None:
-        with self.cond:
-            self.writes.append(result)
-            self.cond.notify_all()
-
-    def of(self, uri: str, status: HostStatus | None = None) -> list[HostSnapshot]:
-        with self.cond:
-            return [
-                s for _, s in self.snapshots if s.uri == uri and status in (None, s.status)
-            ]
-
-    def times(self, uri: str, status: HostStatus) -> list[float]:
-        with self.cond:
-            return [t for t, s in self.snapshots if s.uri == uri and s.status is status]
-
-    def wait(self, predicate: Callable[[Inbox], bool], timeout: float = WAIT) -> None:
-        with self.cond:
-            assert self.cond.wait_for(lambda: predicate(self), timeout), "timed out"
-
-
-@pytest.fixture
-def inbox() -> Inbox:
-    return Inbox()
-
-
-@pytest.fixture
-def make_fleet(inbox: Inbox) -> Iterator[Callable[..., Fleet]]:
-    fleets: list[Fleet] = []
-
-    def make(uris: list[str | None], **kwargs: object) -> Fleet:
-        fleet = Fleet(uris, on_snapshot=inbox.on_snapshot, on_write=inbox.on_write, **kwargs)
-        fleets.append(fleet)
-        return fleet
-
-    yield make
-    for fleet in fleets:
-        fleet.stop()
 
 
 def request(uri: str, uuid: str, name: str, kib: int) -> TargetRequest:

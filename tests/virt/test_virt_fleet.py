@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import libvirt
 import pytest
+from fleet_inbox import Inbox
 from nodefiles import GIB, MIB, DomainSpec, uuid_for
 
-from balloon_tui.core.model import Convergence, HostSnapshot, HostStatus
-from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
+from balloon_tui.core.model import Convergence, HostStatus
+from balloon_tui.core.writes import ApplyMode, TargetRequest
 from balloon_tui.virt.connection import ConnectError
-from balloon_tui.virt.fleet import Fleet
 
 SPECS = [
     DomainSpec("alpha", max_kib=4 * GIB, current_kib=4 * GIB, stats_period=1),
@@ -22,54 +22,6 @@ SPECS = [
 ]
 ALPHA, BETA = uuid_for(1), uuid_for(2)
 WAIT = 5.0
-
-
-class Inbox:
-    """Snapshots and write results as the fleet's threads deliver them."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.snapshots: list[HostSnapshot] = []
-        self.writes: list[WriteResult] = []
-
-    def on_snapshot(self, snapshot: HostSnapshot) -> None:
-        with self.cond:
-            self.snapshots.append(snapshot)
-            self.cond.notify_all()
-
-    def on_write(self, result: WriteResult) -> None:
-        with self.cond:
-            self.writes.append(result)
-            self.cond.notify_all()
-
-    def wait(self, predicate: Callable[[Inbox], bool], timeout: float = WAIT) -> None:
-        with self.cond:
-            assert self.cond.wait_for(lambda: predicate(self), timeout), "timed out"
-
-    def of(self, uri: str, status: HostStatus | None = None) -> list[HostSnapshot]:
-        with self.cond:
-            return [
-                s for s in self.snapshots if s.uri == uri and (status is None or s.status is status)
-            ]
-
-
-@pytest.fixture
-def inbox() -> Inbox:
-    return Inbox()
-
-
-@pytest.fixture
-def make_fleet(inbox: Inbox) -> Iterator[Callable[..., Fleet]]:
-    fleets: list[Fleet] = []
-
-    def make(uris: list[str | None], **kwargs: object) -> Fleet:
-        fleet = Fleet(uris, on_snapshot=inbox.on_snapshot, on_write=inbox.on_write, **kwargs)
-        fleets.append(fleet)
-        return fleet
-
-    yield make
-    for fleet in fleets:
-        fleet.stop()
 
 
 def _request(uri: str, uuid: str, name: str, kib: int) -> TargetRequest:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import libvirt
 import pytest
+from memory_spy import memory_calls  # noqa: F401 - a fixture for these tests
 from nodefiles import DomainSpec, write_node_file
 from tuihelpers import FakeFleetHandle
 
@@ -24,58 +21,6 @@ def node(tmp_path: Path) -> Callable[..., str]:
         return write_node_file(tmp_path / f"node{next(counter)}.xml", specs, **kwargs)
 
     return make
-
-
-@dataclass
-class MemoryCalls:
-    """Every virDomain.setMemoryFlags call: (domain name, kib, flags, accepted).
-
-    `delay` makes each call slow (seconds), to see coalescing; `max_in_flight` is the
-    largest number of calls that were running at the same time.
-    """
-
-    delay: float = 0.0
-    calls: list[tuple[str, int, int, bool]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    in_flight: int = 0
-    max_in_flight: int = 0
-
-    def accepted(self, name: str | None = None) -> list[tuple[int, int]]:
-        with self.lock:
-            return [(k, f) for n, k, f, ok in self.calls if ok and (name is None or n == name)]
-
-    def attempted(self) -> list[tuple[str, int, int]]:
-        with self.lock:
-            return [(n, k, f) for n, k, f, _ok in self.calls]
-
-
-@pytest.fixture
-def memory_calls(monkeypatch: pytest.MonkeyPatch) -> MemoryCalls:
-    spy = MemoryCalls()
-    original = libvirt.virDomain.setMemoryFlags
-
-    def recording(self: libvirt.virDomain, memory: int, flags: int = 0) -> int:
-        name = self.name()
-        with spy.lock:
-            spy.in_flight += 1
-            spy.max_in_flight = max(spy.max_in_flight, spy.in_flight)
-        try:
-            if spy.delay:
-                time.sleep(spy.delay)
-            result = original(self, memory, flags)
-        except libvirt.libvirtError:
-            with spy.lock:
-                spy.calls.append((name, memory, flags, False))
-            raise
-        finally:
-            with spy.lock:
-                spy.in_flight -= 1
-        with spy.lock:
-            spy.calls.append((name, memory, flags, True))
-        return result
-
-    monkeypatch.setattr(libvirt.virDomain, "setMemoryFlags", recording)
-    return spy
 
 
 @pytest.fixture

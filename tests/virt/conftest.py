@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import libvirt
 import pytest
 from fleet_inbox import Inbox
+from memory_spy import memory_calls  # noqa: F401 - a fixture for these tests
 from nodefiles import DomainSpec, write_node_file
 
 from balloon_tui.virt.fleet import Fleet
@@ -42,43 +40,6 @@ def sessions() -> Iterator[Callable[..., HostSession]]:
     yield make
     for session in opened:
         session.close()
-
-
-@dataclass
-class MemoryCalls:
-    """Every virDomain.setMemoryFlags call: (domain name, kib, flags, accepted)."""
-
-    calls: list[tuple[str, int, int, bool]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def attempted(self, name: str | None = None) -> list[tuple[int, int]]:
-        with self.lock:
-            return [(k, f) for n, k, f, _ in self.calls if name is None or n == name]
-
-    def accepted(self, name: str | None = None) -> list[tuple[int, int]]:
-        with self.lock:
-            return [(k, f) for n, k, f, ok in self.calls if ok and (name is None or n == name)]
-
-
-@pytest.fixture
-def memory_calls(monkeypatch: pytest.MonkeyPatch) -> MemoryCalls:
-    spy = MemoryCalls()
-    original = libvirt.virDomain.setMemoryFlags
-
-    def recording(self: libvirt.virDomain, memory: int, flags: int = 0) -> int:
-        name = self.name()
-        try:
-            result = original(self, memory, flags)
-        except libvirt.libvirtError:
-            with spy.lock:
-                spy.calls.append((name, memory, flags, False))
-            raise
-        with spy.lock:
-            spy.calls.append((name, memory, flags, True))
-        return result
-
-    monkeypatch.setattr(libvirt.virDomain, "setMemoryFlags", recording)
-    return spy
 
 
 @pytest.fixture

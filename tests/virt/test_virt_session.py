@@ -326,7 +326,7 @@ def test_set_target_live(host: HostSession, memory_calls) -> None:
     result = host.set_target(request(host, "run-down", 3 * GIB))
     assert result.ok, result.message
     assert result.flags == libvirt.VIR_DOMAIN_AFFECT_LIVE == 1
-    assert memory_calls.attempted() == [(3 * GIB, 1)]
+    assert memory_calls.sizes() == [(3 * GIB, 1)]
     d = by_name(host.poll())["run-down"]
     assert d.actual_kib == 3 * GIB
     assert d.target_kib == 3 * GIB
@@ -345,7 +345,7 @@ def test_set_target_live_and_persist_takes_two_calls_on_the_test_driver(
     assert result.ok, result.message
     # LIVE|CONFIG refused as "mutually exclusive"; then LIVE, then CONFIG.
     assert memory_calls.accepted() == [(3 * GIB, 1), (3 * GIB, 2)]
-    assert memory_calls.attempted() == [(3 * GIB, 3), (3 * GIB, 1), (3 * GIB, 2)]
+    assert memory_calls.sizes() == [(3 * GIB, 3), (3 * GIB, 1), (3 * GIB, 2)]
     dom = host.connection().lookupByName("run-down")
     assert dom.info()[2] == 3 * GIB
     inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
@@ -358,7 +358,7 @@ def test_live_request_on_a_shut_off_domain_becomes_config(host: HostSession, mem
     assert result.ok, result.message
     assert result.flags == libvirt.VIR_DOMAIN_AFFECT_CONFIG == 2
     assert "config" in result.message and "next boot" in result.message
-    assert memory_calls.attempted() == [(4 * GIB, 2)]
+    assert memory_calls.sizes() == [(4 * GIB, 2)]
     d = by_name(host.poll())["off"]
     assert d.actual_kib == 4 * GIB  # the boot size of a shut-off guest
     assert d.state is DomainState.SHUTOFF
@@ -367,7 +367,7 @@ def test_live_request_on_a_shut_off_domain_becomes_config(host: HostSession, mem
 def test_paused_domain_takes_a_live_target(host: HostSession, memory_calls) -> None:
     result = host.set_target(request(host, "paused", 1536 * MIB))
     assert result.ok, result.message
-    assert memory_calls.attempted() == [(1536 * MIB, 1)]
+    assert memory_calls.sizes() == [(1536 * MIB, 1)]
 
 
 @pytest.mark.parametrize(
@@ -389,14 +389,14 @@ def test_refused_before_any_call(
     result = host.set_target(request(host, name, kib))
     assert not result.ok
     assert words in result.message
-    assert memory_calls.attempted() == []
+    assert memory_calls.sizes() == []
     assert host.connection().lookupByName(name).info()[2] == before
     assert by_name(host.poll())[name].target_kib is None
 
 
 def test_exactly_the_maximum_is_allowed(host: HostSession, memory_calls) -> None:
     assert host.set_target(request(host, "run-down", 4 * GIB)).ok
-    assert memory_calls.attempted() == [(4 * GIB, 1)]
+    assert memory_calls.sizes() == [(4 * GIB, 1)]
 
 
 def test_read_only_connection_refuses_without_calling(
@@ -409,7 +409,7 @@ def test_read_only_connection_refuses_without_calling(
     result = session.set_target(request(session, "run-down", 3 * GIB))
     assert not result.ok
     assert "read-only" in result.message
-    assert memory_calls.attempted() == []
+    assert memory_calls.sizes() == []
     assert session.connection().lookupByName("run-down").info()[2] == 2 * GIB
 
 
@@ -421,14 +421,14 @@ def test_vanished_domain_is_a_clear_refusal(host: HostSession, memory_calls) -> 
     result = host.set_target(request(host, "run-down", 3 * GIB))
     assert not result.ok
     assert "run-down" in result.message and "no longer exists" in result.message
-    assert memory_calls.attempted() == []
+    assert memory_calls.sizes() == []
 
 
 def test_unknown_uuid_is_a_clear_refusal(host: HostSession, memory_calls) -> None:
     result = host.set_target(request(host, "ghost", GIB, uuid=uuid_for(4242)))
     assert not result.ok
     assert "no longer exists" in result.message
-    assert memory_calls.attempted() == []
+    assert memory_calls.sizes() == []
 
 
 def test_disconnected_session_refuses(node: Callable[..., str], memory_calls) -> None:
@@ -436,7 +436,7 @@ def test_disconnected_session_refuses(node: Callable[..., str], memory_calls) ->
     result = session.set_target(request(session, "run-down", GIB))
     assert not result.ok
     assert "disconnected" in result.message
-    assert memory_calls.attempted() == []
+    assert memory_calls.sizes() == []
 
 
 def test_libvirt_refusal_is_a_result_not_an_exception(
@@ -580,12 +580,12 @@ def test_unwritable_audit_log_means_not_sent(
     assert not result.ok
     assert "not sent" in result.message
     assert "audit" in result.message
-    assert memory_calls.attempted() == []
+    assert memory_calls.sizes() == []
     assert session.connection().lookupByName("run-down").info()[2] == 2 * GIB
     assert by_name(session.poll())["run-down"].target_kib is None
     refused = session.set_target(request(session, "no-balloon", GIB))
     assert not refused.ok and "no balloon device" in refused.message
-    assert memory_calls.attempted() == []
+    assert memory_calls.sizes() == []
 
 
 # -- domain XML ------------------------------------------------------------------------------

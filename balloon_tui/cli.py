@@ -208,7 +208,7 @@ def _interactive(
     theme: str | None = None,
 ) -> int:
     from balloon_tui.core.safety import DEFAULT_POLICY
-    from balloon_tui.tui.app import create_app
+    from balloon_tui.tui.factory import create_app
 
     app = create_app(fleet.bind, show_host=len(fleet.workers) > 1,
                      floor=policy or DEFAULT_POLICY, arm_stats=arm_stats, theme=theme,

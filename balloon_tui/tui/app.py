@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import gc
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
@@ -26,33 +25,32 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input
 
-from balloon_tui.core.model import DomainSnapshot, DomainState, HostSnapshot, HostStatus
+from balloon_tui.core.model import HostSnapshot
 from balloon_tui.core.safety import DEFAULT_POLICY, Assessment, SafetyPolicy
 from balloon_tui.core.sizes import format_compact
 from balloon_tui.core.statsperiod import (
     DEFAULT_STATS_PERIOD,
-    StatsPeriodRequest,
-    StatsPeriodResult,
 )
 from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
 from balloon_tui.tui.commands import BalloonCommands
-from balloon_tui.tui.fleetlink import FleetFactory, FleetLike, Inbox, fleet_factory
+from balloon_tui.tui.credentials import CredentialPrompting
+from balloon_tui.tui.fleetlink import FleetFactory, FleetLike, Inbox
+from balloon_tui.tui.guards import GuardedActions
 from balloon_tui.tui.history import WINDOW_SECONDS, History
 from balloon_tui.tui.keys import APP_KEYS
+from balloon_tui.tui.messages import SnapshotsReady, WriteDone
 from balloon_tui.tui.pending import PendingWrites
 from balloon_tui.tui.render import RowView
-from balloon_tui.tui.screens.auth import SECRET_CREDENTIALS, AuthScreen
 from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
 from balloon_tui.tui.screens.entry import TargetEntryScreen
-from balloon_tui.tui.screens.help import HelpScreen
-from balloon_tui.tui.screens.hosts import ALL_HOSTS, HostsScreen
 from balloon_tui.tui.state import FleetView
 from balloon_tui.tui.themes import ThemedApp
+from balloon_tui.tui.view_actions import ViewActions
 from balloon_tui.tui.widgets.filterbox import FilterInput
 from balloon_tui.tui.widgets.logpanel import LogPanel
 from balloon_tui.tui.widgets.panel import MemoryPanel, PanelView
 from balloon_tui.tui.widgets.slider import MINIMUM_KIB, BalloonSlider
-from balloon_tui.tui.widgets.statusbar import StatusBar, host_name
+from balloon_tui.tui.widgets.statusbar import StatusBar
 from balloon_tui.tui.widgets.table import DomainTable
 
 DomainKey = tuple[str, str]
@@ -60,23 +58,7 @@ PRIORITY_ACTIONS = frozenset(key.action for key in APP_KEYS if key.priority)
 UNDO_DEPTH = 50  # targets remembered per guest for `u`
 
 
-class SnapshotsReady(Message):
-    """Poller threads left snapshots in the inbox."""
-
-
-class WriteDone(Message):
-    def __init__(self, result: WriteResult) -> None:
-        super().__init__()
-        self.result = result
-
-
-class StatsArmed(Message):
-    def __init__(self, result: StatsPeriodResult) -> None:
-        super().__init__()
-        self.result = result
-
-
-class BalloonApp(ThemedApp[None]):
+class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[None]):
     CSS_PATH = "app.tcss"
     TITLE = "balloon-tui"
     COMMANDS = App.COMMANDS | {BalloonCommands}
@@ -369,184 +351,6 @@ class BalloonApp(ThemedApp[None]):
                         severity="error", timeout=8)
         self.refresh_views()
 
-    # -- undo ---------------------------------------------------------------------------------
-    def action_undo_target(self) -> None:
-        """`u`: back to the target before the last one this app set (same checks as any)."""
-        row = self._selected_row()
-        if row is None:
-            return
-        stack = self._undo.get(row.domain.key)
-        if not stack:
-            self.notify(f"nothing to undo for {row.domain.name}: no target was set from here",
-                        title="undo")
-            return
-        self.submit_target(row.domain.key, stack[-1], "undo", undo=True)
-
-    # -- guest stats ---------------------------------------------------------------------------
-    def action_arm_stats(self) -> None:
-        """`a`: set a live stats period on the selected guest, so its floor becomes known."""
-        row = self._selected_row()
-        if row is None:
-            return
-        domain = row.domain
-        if row.offline and not self.readonly:
-            self._offline(domain, "arm stats")
-            return
-        problem = None
-        if not domain.device.present:
-            problem = "it has no balloon device: there are no guest stats to arm"
-        elif not domain.state.is_active or domain.state is DomainState.CRASHED:
-            problem = f"it is {domain.state.word}: a stats period is set on a running guest"
-        elif domain.device.stats_period > 0:
-            self.notify(f"{domain.name}: guest stats are on already (every "
-                        f"{domain.device.stats_period} s)", title="guest stats")
-            return
-        if problem is not None and not self.readonly:
-            self.notify(f"{domain.name}: {problem}", title="guest stats not armed",
-                        severity="warning")
-            return
-        self._request_stats(domain, self.stats_period, automatic=False)
-
-    def _offline(self, domain: DomainSnapshot, source: str) -> None:
-        host = self.hosts.get(domain.host_uri)
-        word = host.status.word if host else "disconnected"
-        self.notify(f"{domain.name}: its host is {word}; nothing can be set now",
-                    title="not written", severity="warning")
-        self.log_panel.add(f"refused ({source}): {domain.name}'s host is {word}", "warning")
-
-    def _request_stats(self, domain: DomainSnapshot, period: int, automatic: bool) -> None:
-        fleet = self.fleet
-        if fleet is None or fleet.readonly:
-            self.notify("read-only: balloon-tui does not arm guest stats here",
-                        title="not written", severity="warning")
-            self.log_panel.add("refused (arm stats): the connection is read-only", "warning")
-            return
-        arm = getattr(fleet, "arm_stats", None)
-        if arm is None:
-            self.notify("this connection cannot arm guest stats", severity="warning")
-            return
-        request = StatsPeriodRequest(domain.host_uri, domain.uuid, domain.name, period,
-                                     automatic)
-        how = "--arm-stats" if automatic else "key a"
-        self.log_panel.add(f"{domain.name}: arming guest stats, every {period} s ({how})")
-        arm(request, self._thread_stats)
-
-    def _thread_stats(self, result: StatsPeriodResult) -> None:
-        self._post(StatsArmed(result))
-
-    def on_stats_armed(self, message: StatsArmed) -> None:
-        if self._closing_down():
-            return
-        result = message.result
-        self.log_panel.add(result.summary, "information" if result.ok else "error")
-        if result.request.automatic:
-            return  # --arm-stats on a whole fleet: the log says it, one line per guest
-        if result.ok:
-            self.notify(result.summary, title="guest stats")
-        else:
-            self.notify(result.message, title=f"{result.request.name}: guest stats not armed",
-                        severity="error", timeout=8)
-
-    def _after_snapshots(self, hosts: list[HostSnapshot]) -> None:
-        for host in hosts:
-            if host.status not in (HostStatus.OK, HostStatus.SLOW):
-                continue
-            self._auth_sent.discard(host.uri)  # connected: the credentials were right
-            if not self.auto_arm_period or self.readonly:
-                continue
-            for domain in host.domains:
-                if (domain.state is DomainState.RUNNING and domain.device.present
-                        and domain.device.stats_period <= 0 and domain.key not in self._armed):
-                    self._armed.add(domain.key)  # once: a refusal is not tried again
-                    self._request_stats(domain, self.auto_arm_period, automatic=True)
-
-    # -- guests that vanish or stop --------------------------------------------------------------
-    def _check_selected(self, host: HostSnapshot) -> None:
-        """Before a snapshot is applied: did the selected (or dragged) guest vanish or stop?"""
-        if host.status not in (HostStatus.OK, HostStatus.SLOW):
-            return  # a disconnected host's guests are unknown, not gone
-        before = self.view.hosts.get(host.uri)
-        if before is None or before.status not in (HostStatus.OK, HostStatus.SLOW):
-            return
-        slider = self.panel.slider
-        dragged = slider.subject if slider.dragging else None
-        watched = {k for k in (self.selected, dragged) if isinstance(k, tuple)}
-        if not any(k[0] == host.uri for k in watched) and (
-            len(before.domains) == len(host.domains)
-        ):
-            return
-        present = {d.key: d for d in host.domains}
-        for old in before.domains:
-            new = present.get(old.key)
-            drag = old.key == dragged
-            if new is None:
-                message = f"{old.name} is gone from {host_name(host)} (undefined or migrated)"
-                if drag:
-                    slider.cancel_drag()
-                    message += ": the drag is cancelled, nothing was written"
-                self._undo.pop(old.key, None)
-                self.log_panel.add(message, "warning")
-                if old.key in watched:
-                    self.notify(message, title=f"{old.name} vanished", severity="warning",
-                                timeout=8)
-            elif old.key in watched and old.state.is_active and not new.state.is_active:
-                message = f"{new.name} is now {new.state.word}: its balloon no longer moves"
-                if drag:
-                    slider.cancel_drag()
-                    message += "; the drag is cancelled, nothing was written"
-                self.log_panel.add(message, "warning")
-                self.notify(message, title=f"{new.name} {new.state.word}", severity="warning",
-                            timeout=8)
-
-    # -- credentials ---------------------------------------------------------------------------
-    def ask_credentials(self, uri: str, questions: list[tuple[int, str]]) -> list[str] | None:
-        """The Fleet's CredentialPrompt: runs on a poller thread inside libvirt's openAuth.
-
-        Blocks that thread while the dialog is up (one dialog at a time). None = skipped:
-        the host stays disconnected and is not asked again until a refresh (ctrl+r).
-        """
-        with self._auth_lock:
-            if self._closing or uri in self._auth_skipped:
-                return None
-            note = None
-            if uri in self._auth_sent:  # answered before and not connected since: refused
-                self._auth_sent.discard(uri)
-                note = ("authentication failed: the user name or password was not "
-                        "accepted. Try again, or skip this host.")
-            future: concurrent.futures.Future[list[str] | None] = concurrent.futures.Future()
-            self._auth_waiting.add(future)
-
-            def done(answers: list[str] | None) -> None:
-                if not future.done():
-                    future.set_result(answers)
-
-            def show() -> None:
-                self.push_screen(AuthScreen(uri, questions, note=note,
-                                            username=self._auth_user.get(uri, "")), done)
-
-            try:
-                self.call_from_thread(show)
-                answers = future.result()
-            except RuntimeError:  # the app is not running (any more)
-                answers = None
-            finally:
-                self._auth_waiting.discard(future)
-            if answers is None:
-                if not self._closing:
-                    self._auth_skipped.add(uri)
-                    with contextlib.suppress(RuntimeError):
-                        self.call_from_thread(
-                            self.log_panel.add,
-                            f"{uri}: authentication skipped (ctrl+r asks again)", "warning",
-                        )
-                return None
-            for (kind, _prompt), answer in zip(questions, answers, strict=False):
-                if kind in SECRET_CREDENTIALS:
-                    self._auth_sent.add(uri)
-                elif answer:
-                    self._auth_user[uri] = answer
-            return answers
-
     @on(BalloonSlider.Committed)
     def _slider_committed(self, event: BalloonSlider.Committed) -> None:
         key = event.subject if isinstance(event.subject, tuple) else self.selected
@@ -613,15 +417,6 @@ class BalloonApp(ThemedApp[None]):
             apply,
         )
 
-    def action_focus_slider(self) -> None:
-        self.panel.slider.focus()
-
-    def action_toggle_mode(self) -> None:
-        self.mode = self.mode.next()
-        self.query_one(StatusBar).show_mode(self.mode, self.readonly)
-        self.log_panel.add(f"apply mode: {self.mode.label}")
-        self._show_panel()
-
     def action_filter(self) -> None:
         box = self.query_one(FilterInput)
         box.add_class("-active")
@@ -646,90 +441,3 @@ class BalloonApp(ThemedApp[None]):
         self.table.filter_text = ""
         self.table.redisplay()
         self.table.focus()
-
-    def action_cycle_sort(self) -> None:
-        self.table.cycle_sort()
-
-    def action_sort(self, column: str) -> None:
-        self.table.sort_by(column)
-
-    def action_reverse_sort(self) -> None:
-        self.table.reverse_sort()
-
-    def action_toggle_log(self) -> None:
-        self.log_panel.toggle_class("-visible")
-
-    def action_refresh_now(self) -> None:
-        if self._auth_skipped:
-            self.log_panel.add("refresh: hosts whose log-in was skipped ask again")
-            self._auth_skipped.clear()
-        if self.fleet is not None:
-            self.fleet.refresh()
-
-    def action_hosts(self) -> None:
-        def chosen(uri: str | None) -> None:
-            if uri is None:
-                return
-            table = self.table
-            table.host_filter = None if uri == ALL_HOSTS else uri
-            table.redisplay()
-            host = self.hosts.get(uri)
-            shown = f"guests of {host_name(host)}" if host else "guests of every host"
-            self.log_panel.add(f"showing {shown}")
-            self.notify(f"showing {shown} (h to change)")
-
-        self.push_screen(HostsScreen(list(self.hosts.values()), self.table.host_filter), chosen)
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen())
-
-
-def create_app(
-    source: Sequence[str | None] | FleetFactory,
-    *,
-    readonly: bool = False,
-    refresh: float = 2.0,
-    show_host: bool | None = None,
-    fleet_class: Callable[..., FleetLike] | None = None,
-    fleet_options: dict[str, Any] | None = None,
-    **app_options: Any,
-) -> BalloonApp:
-    """The one way to build the app: from libvirt URIs, or from a Fleet factory (tests).
-
-    From URIs, the Fleet is `fleet_class` (default balloon_tui.virt.fleet.Fleet) built with
-    `readonly`, `refresh` and `fleet_options` (audit=..., prompt=...). A factory is called
-    as factory(on_snapshot, on_write) and decides all that itself. `app_options` go to
-    BalloonApp (floor=..., history_window=..., log_clock=..., clock=...).
-    """
-    if callable(source):
-        factory = source
-        hosts = 1
-    else:
-        uris = list(source) or [None]
-        factory = fleet_factory(uris, readonly=readonly, refresh=refresh,
-                                fleet_class=fleet_class, **(fleet_options or {}))
-        hosts = len(uris)
-    return BalloonApp(factory, show_host=hosts > 1 if show_host is None else show_host,
-                      **app_options)
-
-
-def run_app(
-    uris: Sequence[str | None],
-    readonly: bool = False,
-    refresh: float = 2.0,
-    mouse: bool = True,
-    *,
-    audit: Any = None,
-    prompt: Any = None,
-    fleet_class: Callable[..., FleetLike] | None = None,
-    **app_options: Any,
-) -> int:
-    """Run the TUI until the operator quits; the CLI's entry point. Returns an exit code.
-
-    `audit` and `prompt` go to the Fleet (left out when None); `app_options` to BalloonApp.
-    """
-    fleet_options = {k: v for k, v in (("audit", audit), ("prompt", prompt)) if v is not None}
-    app = create_app(uris, readonly=readonly, refresh=refresh, fleet_class=fleet_class,
-                     fleet_options=fleet_options, **app_options)
-    app.run(mouse=mouse)
-    return app.return_code or 0

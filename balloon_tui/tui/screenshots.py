@@ -32,7 +32,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 import balloon_tui
-from balloon_tui.tui.app import BalloonApp, create_app
+from balloon_tui.tui.app import BalloonApp
+from balloon_tui.tui.factory import create_app
 from balloon_tui.tui.render import row_key
 from balloon_tui.tui.themes import DEFAULT_THEME, bundled_theme_files, parse_theme
 

@@ -1,0 +1,24 @@
+"""Messages from the Fleet's threads to the app (post_message is thread-safe)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from balloon_tui.core.statsperiod import StatsPeriodResult
+from balloon_tui.core.writes import WriteResult
+
+
+class SnapshotsReady(Message):
+    """Poller threads left snapshots in the inbox."""
+
+
+class WriteDone(Message):
+    def __init__(self, result: WriteResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class StatsArmed(Message):
+    def __init__(self, result: StatsPeriodResult) -> None:
+        super().__init__()
+        self.result = result

@@ -36,12 +36,11 @@ class DomainState(enum.IntEnum):
 
     @classmethod
     def from_code(cls, code: int) -> DomainState:
-        try:
-            return cls(code)
-        except ValueError:
-            return cls.NOSTATE
+        # A dict, not cls(code): this runs for every domain on every tick.
+        return _STATES_BY_CODE.get(code, cls.NOSTATE)
 
 
+_STATES_BY_CODE = {state.value: state for state in DomainState}
 _STATE_WORDS = {
     DomainState.NOSTATE: "unknown",
     DomainState.RUNNING: "running",

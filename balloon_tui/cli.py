@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from balloon_tui.virt.fleet import Fleet
 
 
+CONNECT_WAIT_SECONDS = 10.0
+ONCE_WAIT_SECONDS = 30.0
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"balloon-tui: {message} (see balloon-tui --help)\n")
@@ -190,7 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         DEFAULT_POLICY.margin_fraction if args.floor_fraction is None else args.floor_fraction,
     )
     fleet = Fleet(uris, readonly=args.readonly, interval=args.refresh, audit=audit)
-    errors = fleet.connect_all()
+    # A host that does not answer within this is shown "connecting" in the app instead of
+    # holding up the others (the open goes on in the background).
+    errors = fleet.connect_all(timeout=CONNECT_WAIT_SECONDS)
     # A URI that asks for credentials is opened again inside the app, which asks for them.
     fatal = {uri: e for uri, e in errors.items() if not e.needs_credentials}
     if fatal and (len(fatal) == len(fleet.workers)):
@@ -258,17 +264,18 @@ def _once(uris: list[str | None], readonly: bool, as_json: bool, audit: object) 
     from balloon_tui.report import print_table, snapshot_json
     from balloon_tui.virt.fleet import Fleet
 
-    lock = threading.Lock()
     fleet = Fleet(uris, readonly=readonly, on_snapshot=lambda _s: None, on_write=lambda _r: None)
-    errors = fleet.connect_all()
+    errors = fleet.connect_all(timeout=ONCE_WAIT_SECONDS)
+    silent = [w.session.uri for w in fleet.workers.values() if not w.session.connected]
     for error in errors.values():
         print(f"balloon-tui: {error}", file=sys.stderr)
-    if errors:
+    for uri in silent:
+        if uri not in errors:
+            print(f"balloon-tui: cannot open {uri}: no answer within {ONCE_WAIT_SECONDS:.0f} s",
+                  file=sys.stderr)
+    if errors or silent:
         return 2
-    hosts: list[HostSnapshot] = []
-    with lock:
-        for worker in fleet.workers.values():
-            hosts.append(worker.session.poll())
+    hosts: list[HostSnapshot] = [w.session.poll() for w in fleet.workers.values()]
     fleet.stop()
     snapshot = FleetSnapshot(tuple(hosts))
     if as_json:

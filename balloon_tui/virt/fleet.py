@@ -257,8 +257,12 @@ class Fleet:
     def uris(self) -> list[str]:
         return list(self.workers)
 
-    def connect_all(self) -> dict[str, ConnectError]:
-        """Open every connection now, in parallel; blocking (the CLI calls it before the UI)."""
+    def connect_all(self, timeout: float | None = None) -> dict[str, ConnectError]:
+        """Open every connection now, in parallel; blocking (the CLI calls it before the UI).
+
+        With `timeout`, hosts that have not answered by then are left to their pollers (the
+        open goes on; the host shows "connecting"): one dead host must not hold up the rest.
+        """
         errors: dict[str, ConnectError] = {}
 
         def open_one(worker: HostWorker) -> None:
@@ -272,9 +276,10 @@ class Fleet:
         ]
         for thread in threads:
             thread.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
         for thread in threads:
-            thread.join()
-        return errors
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return dict(errors)
 
     def start(self) -> None:
         for worker in self.workers.values():

@@ -109,6 +109,7 @@ class HostSession:
         # process crashes (SIGSEGV) once the host answers again. Calls are ~1 ms apiece.
         self._calls = threading.RLock()
         self._devices: dict[str, tuple[DomainState, BalloonDevice]] = {}
+        self._open_lock = threading.Lock()
         self._previous: dict[str, DomainSnapshot] = {}
         self._dirty: set[str] = set()
         self._callback_ids: list[int] = []
@@ -121,6 +122,13 @@ class HostSession:
         return self._conn is not None
 
     def open(self) -> None:
+        """Connect; a second caller (the poller, while the CLI's open still waits on a host
+        that does not answer) waits for the first instead of opening a second connection."""
+        with self._open_lock:
+            if self._conn is None:
+                self._open()
+
+    def _open(self) -> None:
         conn = open_connection(self.requested_uri, self.readonly, self.prompt)
         if self.requested_uri is None and self.uri == display_uri(None):
             try:

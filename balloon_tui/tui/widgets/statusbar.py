@@ -44,8 +44,9 @@ def host_text(host: HostSnapshot, compact: bool = False) -> Text:
     if (host.fetch_seconds is not None and host.fetch_seconds >= FETCH_SHOWN_SECONDS
             and host.status is not HostStatus.DISCONNECTED):
         text.append(f" {host.fetch_seconds * 1000:.0f}ms", render.STYLE_DIM)
-    text.append("  ")
-    text.append_text(summary_text(summarize([host]), compact))
+    if host.domains or host.memory_total_kib is not None:  # nothing known yet: no zeros
+        text.append("  ")
+        text.append_text(summary_text(summarize([host]), compact))
     if host.error:
         text.append(f"  {render.MARK_ERROR} {host.error}", render.STYLE_ERROR)
     return text

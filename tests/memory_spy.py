@@ -66,3 +66,17 @@ def memory_calls(monkeypatch: pytest.MonkeyPatch) -> MemoryCalls:
 
     monkeypatch.setattr(libvirt.virDomain, "setMemoryFlags", recording)
     return spy
+
+
+@pytest.fixture
+def periods(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
+    """Every setMemoryStatsPeriod call that reached libvirt: (name, period, flags)."""
+    calls: list[tuple[str, int, int]] = []
+    original = libvirt.virDomain.setMemoryStatsPeriod
+
+    def recording(self: libvirt.virDomain, period: int, flags: int = 0) -> int:
+        calls.append((self.name(), period, flags))
+        return original(self, period, flags)
+
+    monkeypatch.setattr(libvirt.virDomain, "setMemoryStatsPeriod", recording)
+    return calls

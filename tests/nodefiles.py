@@ -123,3 +123,17 @@ def many_domains(count: int) -> list[DomainSpec]:
             )
         )
     return specs
+
+
+# A test-driver node that asks for credentials: openAuth asks VIR_CRED_AUTHNAME, then
+# VIR_CRED_PASSPHRASE; a wrong answer is error 45 (VIR_ERR_AUTH_FAILED).
+AUTH_USER, AUTH_PASSWORD = "admin", "s3cret"
+AUTH_NODE = f"""<?xml version='1.0'?>
+<node>
+  <auth><user password='{AUTH_PASSWORD}'>{AUTH_USER}</user></auth>
+  <domain type='test'><name>guarded</name><memory>1048576</memory>
+    <currentMemory>1048576</currentMemory><vcpu>1</vcpu>
+    <os><type arch='x86_64'>hvm</type></os><devices><memballoon model='virtio'/></devices>
+  </domain>
+</node>
+"""

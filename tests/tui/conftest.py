@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from memory_spy import memory_calls  # noqa: F401 - a fixture for these tests
+from memory_spy import memory_calls, periods  # noqa: F401 - fixtures for these tests
 from nodefiles import DomainSpec, write_node_file
 from tuihelpers import FakeFleetHandle
 

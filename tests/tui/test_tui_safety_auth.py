@@ -7,21 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nodefiles import AUTH_NODE
 from textual.widgets import Input, Static
 from tuihelpers import make_app, plain, until
 
 from balloon_tui.core.model import HostStatus
 from balloon_tui.tui.screens.auth import AuthScreen
-
-AUTH_NODE = """<?xml version='1.0'?>
-<node>
-  <auth><user password='s3cret'>admin</user></auth>
-  <domain type='test'><name>guarded</name><memory>1048576</memory>
-    <currentMemory>1048576</currentMemory><vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os><devices><memballoon model='virtio'/></devices>
-  </domain>
-</node>
-"""
 
 
 @pytest.fixture

@@ -23,17 +23,6 @@ SPECS = [
 ]
 
 
-@pytest.fixture
-def periods(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
-    calls: list[tuple[str, int, int]] = []
-    original = libvirt.virDomain.setMemoryStatsPeriod
-
-    def recording(self: libvirt.virDomain, period: int, flags: int = 0) -> int:
-        calls.append((self.name(), period, flags))
-        return original(self, period, flags)
-
-    monkeypatch.setattr(libvirt.virDomain, "setMemoryStatsPeriod", recording)
-    return calls
 
 
 def _messages(app) -> str:

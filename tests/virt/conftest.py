@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fleet_inbox import Inbox
-from memory_spy import memory_calls  # noqa: F401 - a fixture for these tests
+from memory_spy import memory_calls, periods  # noqa: F401 - fixtures for these tests
 from nodefiles import DomainSpec, write_node_file
 
 from balloon_tui.virt.fleet import Fleet

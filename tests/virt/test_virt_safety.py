@@ -12,7 +12,7 @@ from pathlib import Path
 
 import libvirt
 import pytest
-from nodefiles import GIB, SHUTOFF, DomainSpec, uuid_for
+from nodefiles import AUTH_NODE, GIB, SHUTOFF, DomainSpec, uuid_for
 
 from balloon_tui.core.audit import AuditLog
 from balloon_tui.core.model import HostSnapshot, HostStatus
@@ -27,33 +27,12 @@ SPECS = [
     DomainSpec("no-balloon", max_kib=GIB, balloon="none"),
 ]
 UUID = {spec.name: uuid_for(i + 1) for i, spec in enumerate(SPECS)}
-AUTH_NODE = """<?xml version='1.0'?>
-<node>
-  <auth><user password='s3cret'>admin</user></auth>
-  <domain type='test'><name>guarded</name><memory>1048576</memory>
-    <currentMemory>1048576</currentMemory><vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os><devices><memballoon model='virtio'/></devices>
-  </domain>
-</node>
-"""
 
 
 def arm(session: HostSession, name: str, period: int = 3) -> StatsPeriodResult:
     return session.arm_stats(StatsPeriodRequest(session.uri, UUID[name], name, period))
 
 
-@pytest.fixture
-def periods(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
-    """Every setMemoryStatsPeriod call that reached libvirt: (name, period, flags)."""
-    calls: list[tuple[str, int, int]] = []
-    original = libvirt.virDomain.setMemoryStatsPeriod
-
-    def recording(self: libvirt.virDomain, period: int, flags: int = 0) -> int:
-        calls.append((self.name(), period, flags))
-        return original(self, period, flags)
-
-    monkeypatch.setattr(libvirt.virDomain, "setMemoryStatsPeriod", recording)
-    return calls
 
 
 def test_arming_sets_a_live_period_and_the_stats_appear(

@@ -205,13 +205,11 @@ def test_error_in_process(
     assert captured.out == ""
 
 
-@pytest.mark.parametrize(("argv", "words"), ERROR_CASES, ids=CASE_IDS)
-def test_error_as_a_program(
-    argv: list[str], words: list[str], bad_files: dict[str, str], tmp_path: Path
-) -> None:
+def _program(argv: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """The real program, as a user runs it, with its state (audit log) in tmp_path."""
     env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "balloon_tui", *_fill(argv, bad_files)],
+    return subprocess.run(
+        [sys.executable, "-m", "balloon_tui", *argv],
         capture_output=True,
         text=True,
         timeout=30,
@@ -219,22 +217,20 @@ def test_error_as_a_program(
         env=env,
         check=False,
     )
+
+
+@pytest.mark.parametrize(("argv", "words"), ERROR_CASES, ids=CASE_IDS)
+def test_error_as_a_program(
+    argv: list[str], words: list[str], bad_files: dict[str, str], tmp_path: Path
+) -> None:
+    proc = _program(_fill(argv, bad_files), tmp_path)
     assert proc.returncode == 2, proc.stderr
     _check_one_line(proc.stderr, _fill(words, bad_files))
     assert proc.stdout == ""
 
 
 def test_program_demo_once_runs(tmp_path: Path) -> None:
-    env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "balloon_tui", "--demo", "--once"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=REPO,
-        env=env,
-        check=False,
-    )
+    proc = _program(["--demo", "--once"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert all(name in proc.stdout for name in DEMO_NAMES)

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fleet_inbox import Inbox
 from memory_spy import memory_calls, periods  # noqa: F401 - fixtures for these tests
-from nodefiles import DomainSpec, write_node_file
 
 from balloon_tui.virt.fleet import Fleet
 from balloon_tui.virt.session import HostSession
-
-
-@pytest.fixture
-def node(tmp_path: Path) -> Callable[..., str]:
-    """node(specs, host_memory_kib=...) -> a fresh test:/// URI."""
-    counter = iter(range(1_000_000))
-
-    def make(specs: Sequence[DomainSpec], **kwargs: Any) -> str:
-        return write_node_file(tmp_path / f"node{next(counter)}.xml", specs, **kwargs)
-
-    return make
 
 
 @pytest.fixture

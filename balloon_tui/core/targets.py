@@ -50,6 +50,11 @@ class TargetBook:
         with self._lock:
             return self._records.get(key)
 
+    def peek(self, key: DomainKey) -> TargetRecord | None:
+        """`get` without the lock, for a poller's per-domain fast path: one dict lookup is
+        atomic, so the answer is either the record before a concurrent write or after it."""
+        return self._records.get(key)
+
     def forget(self, key: DomainKey) -> None:
         with self._lock:
             self._records.pop(key, None)

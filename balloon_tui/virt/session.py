@@ -111,6 +111,8 @@ class HostSession:
         self._devices: dict[str, tuple[DomainState, BalloonDevice]] = {}
         self._open_lock = threading.Lock()
         self._previous: dict[str, DomainSnapshot] = {}
+        # What libvirt said of each domain last tick: unchanged words, unchanged snapshot.
+        self._raw: dict[str, tuple[Any, ...]] = {}
         self._dirty: set[str] = set()
         self._callback_ids: list[int] = []
         self._hostname = ""
@@ -148,6 +150,8 @@ class HostSession:
         self._register_events(conn)
         with self._lock:
             self._devices.clear()
+            self._previous.clear()  # a new connection reads every domain's XML again
+            self._raw.clear()
             self._conn = conn
 
     def _register_events(self, conn: libvirt.virConnect) -> None:
@@ -222,20 +226,27 @@ class HostSession:
         now = self.clock()
         domains = []
         present: set[tuple[str, str]] = set()
+        raw_now: dict[str, tuple[Any, ...]] = {}
         for dom, values in records:
             try:
-                snapshot = self._domain_snapshot(dom, values, now)
+                uuid = dom.UUIDString()
+                raw = self._raw_words(dom, values, uuid)
+                raw_now[uuid] = raw
+                snapshot = self._unchanged(dom, uuid, raw)
+                if snapshot is None:
+                    snapshot = self._domain_snapshot(dom, uuid, raw, now)
             except libvirt.libvirtError as exc:
                 if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                     continue  # vanished between the list and the look: next tick is right
                 raise
-            previous = self._previous.get(snapshot.uuid)
-            if previous is not None and previous == snapshot:
+            previous = self._previous.get(uuid)
+            if previous is not None and previous is not snapshot and previous == snapshot:
                 # The very same object for an unchanged domain: the app's per-tick diff
                 # then compares by identity instead of field by field, on the UI thread.
                 snapshot = previous
             domains.append(snapshot)
             present.add(snapshot.key)
+        self._raw = raw_now
         self._previous = {d.uuid: d for d in domains}
         self._tracker.forget_missing(present)
         with self._lock:
@@ -254,30 +265,58 @@ class HostSession:
             readonly=self.readonly,
         )
 
-    def _domain_snapshot(
-        self, dom: libvirt.virDomain, values: dict[str, Any], now: float
-    ) -> DomainSnapshot:
-        uuid = dom.UUIDString()
-        key = (self.uri, uuid)
+    def _raw_words(
+        self, dom: libvirt.virDomain, values: dict[str, Any], uuid: str
+    ) -> tuple[Any, ...]:
+        """Everything libvirt says of one domain this tick, as comparable values."""
         if "balloon.current" in values:
+            return (values,)
+        # The test driver has no balloon group in getAllDomainStats.
+        info = dom.info()[:3]  # state, max, actual; not the CPU time, which always moves
+        state = DomainState.from_code(int(info[0]))
+        cached = self._devices.get(uuid)  # device() without its lock when nothing changed
+        if cached is not None and cached[0] is state and uuid not in self._dirty:
+            device = cached[1]
+        else:
+            device = self.device(dom, uuid, state)
+        # Real guests report stats only while a stats period is set; mirror that.
+        if state.is_active and device.present and device.stats_period > 0:
+            try:
+                return (values, info, device, dom.memoryStats())
+            except libvirt.libvirtError:
+                pass
+        return (values, info, device, None)
+
+    def _unchanged(
+        self, dom: libvirt.virDomain, uuid: str, raw: tuple[Any, ...]
+    ) -> DomainSnapshot | None:
+        """Last tick's snapshot when nothing it was built from can have changed: libvirt's
+        words, the XML (no event marked it), and no target of ours to follow."""
+        previous = self._previous.get(uuid)
+        if previous is None or previous.target_kib is not None or self._raw.get(uuid) != raw:
+            return None
+        # Plain reads, no locks: a set or dict lookup is atomic, and a mark or a target that
+        # arrives just after this look is seen on the next tick.
+        if uuid in self._dirty or self.targets.peek((self.uri, uuid)) is not None:
+            return None
+        return previous if dom.name() == previous.name else None
+
+    def _domain_snapshot(
+        self, dom: libvirt.virDomain, uuid: str, raw: tuple[Any, ...], now: float
+    ) -> DomainSnapshot:
+        key = (self.uri, uuid)
+        values = raw[0]
+        if len(raw) == 1:
             state = DomainState.from_code(int(values.get("state.state", 0)))
             actual = int(values["balloon.current"])
             maximum = int(values.get("balloon.maximum", actual))
             device = self.device(dom, uuid, state)
             stats = _guest_stats(values, "balloon.", now)
         else:
-            # The test driver has no balloon group in getAllDomainStats.
-            info = dom.info()
+            info, device, memory = raw[1], raw[2], raw[3]
             state = DomainState.from_code(int(info[0]))
             maximum, actual = int(info[1]), int(info[2])
-            device = self.device(dom, uuid, state)
-            stats = GuestStats()
-            # Real guests report stats only while a stats period is set; mirror that.
-            if state.is_active and device.present and device.stats_period > 0:
-                try:
-                    stats = _guest_stats(dom.memoryStats(), "", now)
-                except libvirt.libvirtError:
-                    stats = GuestStats()
+            stats = _guest_stats(memory, "", now) if memory is not None else GuestStats()
         record = self.targets.get(key)
         progress, outside = self._tracker.observe(key, record, actual, state, now)
         return DomainSnapshot(

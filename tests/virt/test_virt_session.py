@@ -248,6 +248,27 @@ def test_redefined_domain_gets_its_new_balloon_facts(host: HostSession) -> None:
     assert by_name(host.poll())["off"].device == BalloonDevice("none")
 
 
+def test_unchanged_domains_are_the_same_objects_and_changes_still_show(
+    host: HostSession,
+) -> None:
+    """The poll reuses last tick's snapshot only while nothing it was built from moved."""
+    first = by_name(host.poll())
+    second = by_name(host.poll())
+    assert all(second[name] is first[name] for name in first)
+    dom = host.connection().lookupByName("run-down")
+    dom.setMemoryFlags(GIB, libvirt.VIR_DOMAIN_AFFECT_LIVE)  # from outside balloon-tui
+    third = by_name(host.poll())
+    assert third["run-down"] is not first["run-down"]
+    assert third["run-down"].actual_kib == GIB
+    assert third["run-down"].target_outside  # a move nobody here asked for
+    assert all(third[name] is first[name] for name in first if name != "run-down")
+    # A target set while nothing moved is still picked up on the next tick.
+    host.targets.record((host.uri, UUID["run-max"]), GIB, 2 * GIB, NOW)
+    fourth = by_name(host.poll())
+    assert fourth["run-max"].target_kib == GIB
+    assert fourth["run-max"].progress.state is Convergence.PENDING
+
+
 def test_vanished_domain_leaves_the_snapshot(host: HostSession) -> None:
     host.poll()
     dom = host.connection().lookupByUUIDString(UUID["run-max"])

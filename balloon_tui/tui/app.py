@@ -23,7 +23,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from balloon_tui.core.model import HostSnapshot
 from balloon_tui.core.safety import DEFAULT_POLICY, Assessment, SafetyPolicy
@@ -248,8 +248,8 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
         self.selected = event.key
         self._show_panel()
 
-    @on(DataTable.RowSelected)
-    def _chosen(self, _event: DataTable.RowSelected) -> None:
+    @on(DomainTable.Chosen)
+    def _chosen(self, _event: DomainTable.Chosen) -> None:
         self.action_focus_slider()
 
     # -- writing: the one way to libvirt ---------------------------------------------------

@@ -30,8 +30,8 @@ async def _ready(pilot) -> None:
 
 
 def _select(app: BalloonApp, name: str) -> None:
-    index = next(i for i, row in enumerate(app.table.ordered_rows)
-                 if app.rows[app.table._keys[str(row.key.value)]].domain.name == name)
+    index = next(i for i, key in enumerate(app.table.ordered_keys)
+                 if app.rows[key].domain.name == name)
     app.table.move_cursor(row=index)
 
 

@@ -9,13 +9,20 @@ from tuihelpers import dom, emit, host, table_names
 from balloon_tui.core.model import GuestStats
 from balloon_tui.tui import create_app
 from balloon_tui.tui.render import row_key
+from balloon_tui.tui.widgets import table as table_module
+
+
+def on_screen(table) -> str:
+    """The table's lines as drawn now."""
+    lines = range(table.scrollable_content_region.height)
+    return "\n".join(table.render_line(y).text for y in lines)
 
 
 def _fleet_of(n: int, **kwargs):
     return [dom(f"guest-{i:02d}", i, maximum=(1 + i % 5) * GIB, **kwargs) for i in range(n)]
 
 
-async def test_updates_in_place_keep_cursor_scroll_and_selection(fake):
+async def test_updates_in_place_keep_cursor_scroll_and_selection(fake, monkeypatch):
     app = create_app(fake.factory, log_clock=False)
     async with app.run_test(size=(80, 24)) as pilot:
         domains = _fleet_of(40)
@@ -26,26 +33,34 @@ async def test_updates_in_place_keep_cursor_scroll_and_selection(fake):
         selected = app.selected
         scroll = table.scroll_y
         assert scroll > 0
-        cleared = []
-        table.clear = lambda *a, **k: cleared.append(1)  # never used on a live table
-        updated: list[tuple[str, str]] = []
-        original = table.set_cell
+        built: list[str] = []
+        original = table_module.cells_for
 
-        def spy(row, column, value, *args):
-            updated.append((str(row), column))
-            return original(row, column, value, *args)
+        def spy(view, *args):
+            built.append(view.domain.name)
+            return original(view, *args)
 
-        table.set_cell = spy
-        # One guest changes its actual size; the rest is the same.
+        monkeypatch.setattr(table_module, "cells_for", spy)
+        # A guest scrolled out of view changes its actual size: nothing is drawn.
         changed = list(domains)
         changed[3] = dom("guest-03", 3, maximum=4 * GIB, actual=3 * GIB)
         await emit(app, pilot, host(*changed, taken_at=1002.0))
-        assert cleared == []
-        assert {column for _row, column in updated} <= {"actual", "bar", "target"}
-        assert {row for row, _column in updated} == {row_key(*changed[3].key)}
+        assert built == []
+        assert table.get_cell(row_key(*changed[3].key), "actual").plain.strip() == "3.00G"
+        built.clear()
+        # One on screen changes: that row, and only that row, is built again.
+        changed[25] = dom("guest-25", 25, maximum=1 * GIB, actual=512 * MIB)
+        await emit(app, pilot, host(*changed, taken_at=1004.0))
+        assert built == ["guest-25"]
         assert app.selected == selected
         assert table.cursor_row == 25
         assert table.scroll_y == scroll
+        # Scrolled away with the wheel: the next tick leaves the view where the operator put it.
+        table.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        await emit(app, pilot, host(*changed, taken_at=1006.0))
+        assert table.scroll_y == 0
+        assert table.cursor_row == 25
 
 
 async def test_rows_come_and_go_and_the_selection_follows_its_guest(fake):
@@ -139,7 +154,7 @@ async def test_host_column_only_with_several_connections(node):
     for app, has_host in ((one, False), (two, True)):
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.pause()
-            assert ("host" in [str(c.value) for c in app.table.columns]) is has_host
+            assert ("host" in app.table.column_keys) is has_host
 
 
 async def test_keys_typed_right_after_slash_go_into_the_filter(fake):
@@ -167,11 +182,7 @@ async def test_clicking_a_header_sorts_by_it(fake):
             dom("c-mid", 3, maximum=2 * GIB, stats=stats),
         ))
         table = app.table
-        x = 0
-        for column in table.ordered_columns:
-            if str(column.key.value) == "max":
-                break
-            x += column.get_render_width(table)
+        x = table.column_x("max")
         await pilot.click(table, offset=(x + 2, 0))
         assert table.sort_column == "max"
         assert table_names(app) == ["b-big", "c-mid", "a-small"]
@@ -180,3 +191,34 @@ async def test_clicking_a_header_sorts_by_it(fake):
         await pilot.click(table, offset=(2, 0))  # the name header
         assert table.sort_column == "name"
         assert table_names(app) == ["a-small", "b-big", "c-mid"]
+
+
+async def test_a_click_selects_a_row_and_a_second_click_goes_to_the_slider(fake):
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await emit(app, pilot, host(*_fleet_of(5)))
+        table = app.table
+        await pilot.click(table, offset=(3, 1 + 2))  # the header is line 0
+        assert table.cursor_row == 2
+        assert app.rows[app.selected].domain.name == "guest-02"
+        assert table.has_focus
+        await pilot.click(table, offset=(3, 1 + 2))
+        assert app.focused is app.panel.slider
+
+
+async def test_page_and_end_keys_move_the_cursor_and_scroll_it_into_view(fake):
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await emit(app, pilot, host(*_fleet_of(60)))
+        table = app.table
+        await pilot.press("end")
+        assert table.cursor_row == 59
+        assert app.rows[app.selected].domain.name == "guest-59"
+        assert table.scroll_y > 0
+        assert "guest-59" in on_screen(table)
+        await pilot.press("home", "pagedown")
+        assert 5 < table.cursor_row < 59
+        assert f"guest-{table.cursor_row:02d}" in on_screen(table)
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        assert table.scroll_y == 0

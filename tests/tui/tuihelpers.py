@@ -172,8 +172,7 @@ async def emit(app: BalloonApp, pilot: Any, snapshot: HostSnapshot) -> None:
 
 
 def table_names(app: BalloonApp) -> list[str]:
-    return [app.rows[app.table._keys[str(row.key.value)]].domain.name
-            for row in app.table.ordered_rows]
+    return [app.rows[key].domain.name for key in app.table.ordered_keys]
 
 
 def plain(widget: Any, width: int | None = None) -> str:

@@ -1,44 +1,84 @@
-"""The domain table: keyed rows updated in place, sorted by value, filtered by name.
+"""The domain table: a line-API widget that builds only the rows on screen.
 
-Never `clear()`ed: each `show` adds, updates (only the cells that changed) and removes rows
-by key, sorts once, and puts the cursor back on the selected guest.
+A fleet has thousands of guests and a terminal shows forty. Each `show` diffs the new rows
+against the last ones by value, re-sorts only when a sort value changed or rows came or
+went, and redraws only the changed rows that are on screen. A row's cells are built the
+first time it is drawn after it changed, so balloons moving out of view cost nothing but
+the diff.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
-from textual.geometry import Region
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from balloon_tui.tui import render
-from balloon_tui.tui.render import RowView, sortable
+from balloon_tui.tui.render import RowView
+from balloon_tui.tui.widgets.tablerows import (
+    BAR_MIN,
+    COLUMNS,
+    HOST_MAX,
+    NAME_MAX,
+    PADDING,
+    cells_for,
+    line_strip,
+    line_text,
+    sort_value,
+    styled,
+)
 
 DomainKey = tuple[str, str]
 
-# (key, label, fixed width or None); "name", "host" and "bar" are sized by `_layout`.
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("name", "name", None),
-    ("host", "host", None),
-    ("state", "state", 10),
-    ("max", "max", 6),
-    ("target", "target", 7),
-    ("actual", "actual", 7),
-    ("used", "used", 6),
-    ("bar", "memory", None),
-    ("age", "age", 5),
-)
 SORTS: tuple[str, ...] = ("name", "actual", "used", "max")
-BAR_MIN, BAR_MAX = 6, 40
-NAME_MIN, NAME_MAX = 8, 32
-HOST_MAX = 24
+BAR_MAX = 40
+NAME_MIN = 8
+HEADER = 1  # the header line above the rows
+RIGHT_ALIGNED = frozenset({"max", "target", "actual", "used", "age"})  # numbers: labels too
 
 
-class DomainTable(DataTable[Text]):
+class DomainTable(ScrollView, can_focus=True):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"domain-table--header", "domain-table--cursor"}
+    DEFAULT_CSS = """
+    DomainTable {
+        background: $surface;
+        color: $foreground;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .domain-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .domain-table--header { background-tint: $foreground 5%; }
+        }
+        & > .domain-table--header { text-style: bold; background: $panel; color: $foreground; }
+        &:ansi > .domain-table--header { background: ansi_bright_blue; color: ansi_default; }
+        & > .domain-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "choose", "choose", show=False),
+        Binding("up", "cursor(-1)", "up", show=False),
+        Binding("down", "cursor(1)", "down", show=False),
+        Binding("pageup", "page(-1)", "page up", show=False),
+        Binding("pagedown", "page(1)", "page down", show=False),
+        Binding("home,ctrl+home", "first", "first", show=False),
+        Binding("end,ctrl+end", "last", "last", show=False),
+    ]
+
     class Selected(Message):
         """The guest under the cursor changed (also when rows moved under it)."""
 
@@ -51,36 +91,64 @@ class DomainTable(DataTable[Text]):
         def control(self) -> DomainTable:
             return self.table
 
+    class Chosen(Message):
+        """Enter, or a click on the row under the cursor: the operator wants this guest."""
+
+        def __init__(self, table: DomainTable, key: DomainKey) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> DomainTable:
+            return self.table
+
     def __init__(self, *, show_host: bool = False, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id)
         self.show_host = show_host
         self.sort_column = "name"
         self.sort_reverse = False
         self.filter_text = ""
         self.host_filter: str | None = None  # a host URI: show only its guests
         self.selected: DomainKey | None = None
+        self.cursor_row = 0
+        self._rows: list[RowView] = []  # every guest last shown, before the filter
+        self._views: dict[str, RowView] = {}  # the shown rows by row key
         self._keys: dict[str, DomainKey] = {}
-        self._views: dict[str, RowView] = {}
-        self._cells: dict[str, dict[str, Any]] = {}
-        self._widths: dict[str, int] = {}
-        self._rows: list[RowView] = []
+        self._order: list[str] = []  # row keys, top to bottom
+        self._index: dict[str, int] = {}
         self._sorted_by: tuple[str, bool] | None = None
-        self._quiet_rows: set[str] = set()
-        # Row render cache: a row's lines are reused while its version and context hold.
-        self._row_versions: dict[str, int] = {}
-        self._widths_version = 0
-        self._rendered_rows: dict[tuple[RowKey, int], tuple[tuple[Any, ...], Any]] = {}
-        # (row key, column key) -> (cell value, render context, rendered lines); see _render_cell.
-        self._rendered: dict[tuple[RowKey, ColumnKey], tuple[Any, tuple[Any, ...], Any]] = {}
+        self._widths: dict[str, int] = {}
+        self._columns: list[tuple[str, str, int]] = []  # (key, label, width) on screen
+        # Row key -> (the view it was built from, its line); dropped when the context moves.
+        self._strips: dict[str, tuple[RowView, Strip]] = {}
+        self._strip_context: tuple[object, ...] = ()
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            if key == "host" and not self.show_host:
-                continue
-            self.add_column(self._label(key, label), width=width or NAME_MIN, key=key)
         self._layout()
 
     # -- public ------------------------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def ordered_keys(self) -> list[DomainKey]:
+        return [self._keys[k] for k in self._order]
+
+    @property
+    def column_keys(self) -> list[str]:
+        return [key for key, _label, _width in self._columns]
+
+    def column_x(self, column: str) -> int:
+        """Where a column starts, in cells from the table's left edge (unscrolled)."""
+        x = 0
+        for key, _label, width in self._columns:
+            if key == column:
+                return x
+            x += width + 2 * PADDING
+        raise KeyError(column)
+
     def show(self, rows: Sequence[RowView]) -> None:
         """Diff `rows` (all guests) into the table; filtered rows are left out."""
         self._rows = list(rows)
@@ -89,65 +157,77 @@ class DomainTable(DataTable[Text]):
         wanted = {
             r.key: r
             for r in rows
-            if needle in r.domain.name.casefold() and (host is None or r.domain.host_uri == host)
+            if (not needle or needle in r.domain.name.casefold())
+            and (host is None or r.domain.host_uri == host)
         }
-        widths_changed = self._layout()
-        reorder = False
-        gone = [k for k in self._keys if k not in wanted]
-        for key in gone:
-            self.remove_row(key)
-            del self._keys[key]
-            self._views.pop(key, None)
-            self._cells.pop(key, None)
-        if gone:
-            self._rendered = {k: v for k, v in self._rendered.items() if k[0].value in self._keys}
-            self._rendered_rows = {
-                k: v for k, v in self._rendered_rows.items() if k[0].value in self._keys
-            }
-            for key in gone:
-                self._row_versions.pop(key, None)
+        resized = self._layout()
+        old = self._views
+        reorder = resized or len(wanted) != len(old) or self._sorted_by != (
+            self.sort_column, self.sort_reverse
+        )
+        changed: list[str] = []
+        views: dict[str, RowView] = {}
+        column = self.sort_column
         for key, view in wanted.items():
-            if key not in self._keys:
-                cells = self._cells_for(view)
-                self.add_row(*cells.values(), key=key)
-                self._keys[key] = view.domain.key
-                self._cells[key] = cells
+            before = old.get(key)
+            if before is None:
                 reorder = True
-            elif widths_changed or self._views.get(key) != view:
-                reorder = self._update(key, self._cells_for(view), widths_changed) or reorder
-            self._views[key] = view
-        changed, self._quiet_rows = self._quiet_rows, set()
-        # Sorting re-indexes every row: only when the order can have changed.
-        if reorder or self._sorted_by != (self.sort_column, self.sort_reverse):
+            elif before is view or before == view:
+                view = before  # keep the object the line cache knows
+            else:
+                changed.append(key)
+                if not reorder and sort_value(before, column) != sort_value(view, column):
+                    reorder = True
+            views[key] = view
+        self._views = views
+        self._keys = {key: view.domain.key for key, view in views.items()}
+        if reorder:
             self._sort()
-        elif changed:
-            self._update_count += 1
-            # Only the changed rows, and only where they are on screen: a tick that moves
-            # balloons out of view draws nothing.
-            # Every row is one line high, so a row's place is its index (DataTable's own
-            # refresh_row sums the heights of all rows above it: O(rows) per row).
-            top = self.header_height if self.show_header else 0
-            window = self.window_region
-            width = self.virtual_size.width
-            for key in changed:
-                if key in self._keys:
-                    region = Region(0, top + self.get_row_index(key), width, 1)
-                    if window.overlaps(region):
-                        self.refresh(region.translate(-self.scroll_offset))
+            self.refresh()
+        else:
+            self._refresh_rows(changed)
         self._restore_cursor()
 
     def redisplay(self) -> None:
         """Apply a new filter or sort to the rows last shown."""
+        self._sorted_by = None
         self.show(self._rows)
 
     def select_first(self) -> None:
-        if self.row_count:
+        if self._order:
             self.move_cursor(row=0)
-            self._announce()
 
     def select_key(self, key: DomainKey) -> None:
         self.selected = key
         self._restore_cursor()
+
+    def move_cursor(self, *, row: int) -> None:
+        """Put the cursor on a row (clamped) and scroll it into view."""
+        if not self._order:
+            return
+        row = max(0, min(row, len(self._order) - 1))
+        if row != self.cursor_row:
+            self._refresh_index(self.cursor_row)
+            self.cursor_row = row
+            self._refresh_index(row)
+        self._scroll_to_cursor()
+        self._announce()
+
+    def key_at_cursor(self) -> DomainKey | None:
+        if not self._order:
+            return None
+        return self._keys[self._order[min(self.cursor_row, len(self._order) - 1)]]
+
+    def get_row_index(self, row_key: str) -> int:
+        return self._index[row_key]
+
+    def get_cell(self, row_key: str, column: str) -> Text:
+        """A cell as drawn now (for tests and screenshots)."""
+        return cells_for(self._views[row_key], self._widths, self.show_host)[column]
+
+    def get_cell_at(self, coordinate: tuple[int, int]) -> Text:
+        row, column = coordinate
+        return self.get_cell(self._order[row], self.column_keys[column])
 
     @property
     def sorts(self) -> tuple[str, ...]:
@@ -160,7 +240,6 @@ class DomainTable(DataTable[Text]):
             raise ValueError(f"cannot sort by {column!r}; use one of {', '.join(self.sorts)}")
         self.sort_column = column
         self.sort_reverse = column not in ("name", "host") if reverse is None else reverse
-        self._relabel()
         self.redisplay()
 
     def cycle_sort(self) -> str:
@@ -170,166 +249,143 @@ class DomainTable(DataTable[Text]):
 
     def reverse_sort(self) -> None:
         self.sort_reverse = not self.sort_reverse
-        self._relabel()
         self.redisplay()
 
-    def key_at_cursor(self) -> DomainKey | None:
-        if not self.row_count:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return self._keys.get(str(row_key.value))
+    # -- keys and mouse --------------------------------------------------------------------------
+    def action_cursor(self, step: int) -> None:
+        self.move_cursor(row=self.cursor_row + step)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(row=self.cursor_row + direction * max(1, self._rows_on_screen() - 1))
+
+    def action_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        self.move_cursor(row=len(self._order) - 1)
+
+    def action_choose(self) -> None:
+        key = self.key_at_cursor()
+        if key is not None:
+            self.post_message(self.Chosen(self, key))
+
+    def on_click(self, event: events.Click) -> None:
+        scroll_x, scroll_y = self.scroll_offset
+        if event.y < HEADER:
+            self._header_clicked(event.x + scroll_x)
+            return
+        row = scroll_y + event.y - HEADER
+        if 0 <= row < len(self._order):
+            if row == self.cursor_row:
+                self.action_choose()
+            else:
+                self.move_cursor(row=row)
+
+    def _header_clicked(self, x: int) -> None:
+        for key, _label, width in self._columns:
+            if x < width + 2 * PADDING:
+                if key == self.sort_column:
+                    self.reverse_sort()
+                elif key in self.sorts:
+                    self.sort_by(key)
+                return
+            x -= width + 2 * PADDING
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y < HEADER:
+            header = self.get_component_rich_style("domain-table--header")
+            return styled(self._header_strip(), scroll_x, width, base + header, None)
+        index = scroll_y + y - HEADER
+        if index >= len(self._order):
+            return Strip.blank(width, base)
+        strip = self._row_strip(self._order[index])
+        if index == self.cursor_row:
+            cursor = self.get_component_rich_style("domain-table--cursor")
+            post = Style(color=cursor.color) if cursor.color else None
+            return styled(strip, scroll_x, width, base + cursor, post)
+        return styled(strip, scroll_x, width, base, None)
+
+    def _header_strip(self) -> Strip:
+        cells = []
+        for key, label, width in self._columns:
+            justify = "right" if key in RIGHT_ALIGNED else "left"
+            if key == self.sort_column:
+                arrow = "▼" if self.sort_reverse else "▲"
+                text = Text(label + arrow, style="bold", justify=justify)
+            else:
+                text = Text(label, justify=justify)
+            cells.append((text, width))
+        return line_strip(self.app.console, line_text(cells))
+
+    def _row_strip(self, key: str) -> Strip:
+        context = (self.app.theme, tuple(self._columns))
+        if context != self._strip_context:
+            self._strips.clear()  # a new theme or new widths: every line is drawn afresh
+            self._strip_context = context
+        view = self._views[key]
+        cached = self._strips.get(key)
+        if cached is not None and cached[0] is view:
+            return cached[1]
+        cells = cells_for(view, self._widths, self.show_host)
+        line = line_text([(cells[k], width) for k, _label, width in self._columns])
+        strip = line_strip(self.app.console, line)
+        self._strips[key] = (view, strip)
+        return strip
+
+    def _refresh_rows(self, keys: list[str]) -> None:
+        """Redraw the changed rows that are on screen, and nothing else."""
+        for key in keys:
+            self._refresh_index(self._index[key])
+
+    def _refresh_index(self, index: int) -> None:
+        top = self.scroll_offset.y
+        if top <= index < top + self._rows_on_screen():
+            self.refresh(Region(0, HEADER + index - top, self.size.width, 1))
+
+    def _rows_on_screen(self) -> int:
+        return max(0, self.scrollable_content_region.height - HEADER)
 
     # -- internals -------------------------------------------------------------------------
-    def _label(self, key: str, label: str) -> Text:
-        if key != self.sort_column:
-            return Text(label)
-        return Text(label + ("▼" if self.sort_reverse else "▲"), style="bold")
-
-    def _relabel(self) -> None:
-        for key, label, _width in COLUMNS:
-            column = self.columns.get(ColumnKey(key))
-            if column is not None:
-                column.label = self._label(key, label)
-        self.refresh()
-
-    def _cells_for(self, view: RowView) -> dict[str, Any]:
-        domain = view.domain
-        w = self._widths
-        name = render.middle_truncate(render.name_text(view), w.get("name", NAME_MAX))
-        cells: dict[str, Any] = {
-            "name": sortable(name, (domain.name.casefold(), domain.host_uri)),
-        }
-        if self.show_host:
-            host = Text(domain.host_uri)
-            host.truncate(w.get("host", HOST_MAX), overflow="ellipsis")
-            cells["host"] = sortable(host, domain.host_uri)
-        cells.update({
-            "state": render.state_text(domain.state),
-            "max": sortable(render.size_text(domain.maximum_kib), domain.maximum_kib),
-            "target": render.target_text(view),
-            "actual": sortable(render.size_text(domain.actual_kib), domain.actual_kib),
-            "used": sortable(render.used_text(view), domain.used_kib or -1),
-            "bar": render.row_bar(view, w.get("bar", BAR_MIN)),
-            "age": render.age_text(view),
-        })
-        return render.grey_offline(cells) if view.offline else cells
-
-    def _update(self, key: str, cells: dict[str, Any], resized: bool = False) -> bool:
-        """Update the cells that changed; True when a value the rows are sorted by changed."""
-        old = self._cells[key]
-        reorder = False
-        for column, value in cells.items():
-            before = old.get(column)
-            if resized or before is None or _signature(before) != _signature(value):
-                if column in (self.sort_column, "name") and getattr(
-                    before, "sort_value", None
-                ) != getattr(value, "sort_value", None):
-                    reorder = True
-                self._row_versions[key] = self._row_versions.get(key, 0) + 1
-                self.set_cell(key, column, value, resized)
-        self._cells[key] = cells
-        return reorder
-
-    def set_cell(self, key: str, column: str, value: Any, resized: bool = False) -> None:
-        """Change one cell. After `_layout` the table must re-measure (update_width);
-        otherwise this is what update_cell does without a refresh per cell: `show`
-        refreshes once for all of them."""
-        if resized:
-            self.update_cell(key, column, value, update_width=True)
-            return
-        self._data[RowKey(key)][ColumnKey(column)] = value
-        self._quiet_rows.add(key)
-
-    def _render_line_in_row(
-        self,
-        row_key: RowKey,
-        line_no: int,
-        base_style: Any,
-        cursor_location: Any,
-        hover_location: Any,
-    ) -> Any:
-        """Keep the rendered lines of rows that did not change (DataTable drops them all)."""
-        row_index = self._row_locations.get(row_key)
-        if row_index is None or row_index < 0:
-            return super()._render_line_in_row(
-                row_key, line_no, base_style, cursor_location, hover_location
-            )
-        context = (
-            line_no, row_index, base_style,
-            cursor_location.row == row_index, cursor_location.column,
-            hover_location.row == row_index, hover_location.column,
-            self.cursor_type, self.show_cursor, self._show_hover_cursor,
-            self._pseudo_class_state, self.app.theme, self._widths_version,
-            self._row_versions.get(str(row_key.value), 0),
-        )
-        cached = self._rendered_rows.get((row_key, line_no))
-        if cached is not None and cached[0] == context:
-            return cached[1]
-        lines = super()._render_line_in_row(
-            row_key, line_no, base_style, cursor_location, hover_location
-        )
-        self._rendered_rows[(row_key, line_no)] = (context, lines)
-        return lines
-
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Any,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> Any:
-        """DataTable forgets every rendered cell on any update; keep those that did not change.
-
-        A tick that moves a few balloons would otherwise re-render every visible cell.
-        The cache holds the cell value itself, so an identical object means an unchanged cell.
-        """
-        if row_index < 0 or column_index < 0:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        if row_key is None or column_key is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        value = self._data.get(row_key, {}).get(column_key)
-        context = (
-            row_index, base_style, width, cursor, hover, self._show_hover_cursor,
-            self._pseudo_class_state, self.app.theme,
-        )
-        cached = self._rendered.get((row_key, column_key))
-        if cached is not None and cached[0] is value and cached[1] == context:
-            return cached[2]
-        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        self._rendered[(row_key, column_key)] = (value, context, lines)
-        return lines
-
     def _sort(self) -> None:
-        column = self.sort_column
-        self._sorted_by = (column, self.sort_reverse)
-
-        def by_value(cells: tuple[Any, Any]) -> Any:
-            primary, name = cells
-            return (getattr(primary, "sort_value", 0), getattr(name, "sort_value", ""))
-
-        if column == "name":
-            self.sort("name", key=lambda cell: cell.sort_value, reverse=self.sort_reverse)
-        else:
-            self.sort(column, "name", key=by_value, reverse=self.sort_reverse)
+        column, reverse = self.sort_column, self.sort_reverse
+        self._sorted_by = (column, reverse)
+        views = self._views
+        self._order = sorted(views, key=lambda k: sort_value(views[k], column), reverse=reverse)
+        self._index = {key: i for i, key in enumerate(self._order)}
+        size = Size(sum(w + 2 * PADDING for _k, _l, w in self._columns),
+                    len(self._order) + HEADER)
+        if size != self.virtual_size:
+            self.virtual_size = size
 
     def _restore_cursor(self) -> None:
-        if not self.row_count:
+        if not self._order:
+            self.cursor_row = 0
             if self.selected is not None:
                 self.selected = None
                 self.post_message(self.Selected(self, None))
             return
-        index = None
+        index = min(self.cursor_row, len(self._order) - 1)
         if self.selected is not None:
-            wanted = _row_key(self.selected)
-            if wanted in self._keys:
-                index = self.get_row_index(wanted)
-        if index is not None and index != self.cursor_row:
+            index = self._index.get(render.row_key(*self.selected), index)
+        if index != self.cursor_row:
+            # Only when the selected guest moved: a tick must not scroll back a table the
+            # operator scrolled away from the cursor with the wheel.
             self.move_cursor(row=index)
-        self._announce()
+        else:
+            self._announce()
+
+    def _scroll_to_cursor(self) -> None:
+        top, visible = self.scroll_offset.y, self._rows_on_screen()
+        if visible <= 0:
+            return
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
 
     def _announce(self) -> None:
         key = self.key_at_cursor()
@@ -340,10 +396,10 @@ class DomainTable(DataTable[Text]):
     def _layout(self) -> bool:
         """Give name, host and bar the width the fixed columns leave; True if changed."""
         total = (self.size.width or 80) - self.styles.scrollbar_size_vertical
-        pad = 2 * self.cell_padding
+        pad = 2 * PADDING
         marks = 2 if any(r.domain.error or r.failed for r in self._rows) else 0
-        names = [len(r.domain.name) + marks for r in self._rows] or [NAME_MIN]
-        name_need = max(NAME_MIN, min(NAME_MAX, max(names)))
+        name_need = max(NAME_MIN, min(NAME_MAX, max(
+            (len(r.domain.name) + marks for r in self._rows), default=NAME_MIN)))
         host_need = 0
         if self.show_host:
             host_need = min(HOST_MAX, max((len(r.domain.host_uri) for r in self._rows),
@@ -352,54 +408,29 @@ class DomainTable(DataTable[Text]):
         fixed += 2 * pad + (host_need + pad if self.show_host else 0)
         rest = max(0, total - fixed)
         bar = max(BAR_MIN, min(BAR_MAX, rest - name_need))
-        name = max(NAME_MIN, min(name_need, rest - bar))
-        widths = {"name": name, "bar": bar}
+        widths = {"name": max(NAME_MIN, min(name_need, rest - bar)), "bar": bar}
         if self.show_host:
             widths["host"] = max(4, host_need)
-        if widths == self._widths:
+        if widths == self._widths and self._columns:
             return False
         self._widths = widths
-        self._widths_version += 1
-        for key, width in widths.items():
-            column = self.columns.get(ColumnKey(key))
-            if column is not None:
-                column.width = width
-                column.auto_width = False
+        self._columns = [
+            (key, label, width if width is not None else widths[key])
+            for key, label, width in COLUMNS
+            if key != "host" or self.show_host
+        ]
         return True
 
     def on_resize(self) -> None:
-        if self._rows and self._layout():
-            self.redisplay_all()
+        if self._layout():
+            self._sorted_by = None
+            self.show(self._rows)
 
-    def redisplay_all(self) -> None:
-        for key, view in list(self._views.items()):
-            self._update(key, self._cells_for(view), resized=True)
-        self.refresh(layout=True)
+    def on_focus(self) -> None:
+        self._refresh_index(self.cursor_row)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        key = self._keys.get(str(event.row_key.value))
-        if key is not None and key != self.selected:
-            self.selected = key
-            self.post_message(self.Selected(self, key))
-
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        column = str(event.column_key.value)
-        if column == self.sort_column:
-            self.reverse_sort()
-        elif column in self.sorts:
-            self.sort_by(column)
+    def on_blur(self) -> None:
+        self._refresh_index(self.cursor_row)
 
 
-def _row_key(key: DomainKey) -> str:
-    return render.row_key(*key)
-
-
-def _signature(cell: Any) -> Any:
-    if isinstance(cell, Text):
-        return (cell.plain, str(cell.style), tuple(cell.spans), getattr(cell, "sort_value", None))
-    return cell
-
-
-__all__ = ["COLUMNS", "SORTS", "DomainTable", "RowKey"]
+__all__ = ["COLUMNS", "SORTS", "DomainTable"]

@@ -1,0 +1,99 @@
+"""One table row: its cells (Rich Text) and its line of segments, for the domain table.
+
+Pure functions of a RowView and the column widths; the table caches what they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+
+from balloon_tui.tui import render
+from balloon_tui.tui.render import RowView
+
+# (key, label, fixed width or None); "name", "host" and "bar" are sized by the table's layout.
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("name", "name", None),
+    ("host", "host", None),
+    ("state", "state", 10),
+    ("max", "max", 6),
+    ("target", "target", 7),
+    ("actual", "actual", 7),
+    ("used", "used", 6),
+    ("bar", "memory", None),
+    ("age", "age", 5),
+)
+PADDING = 1  # one blank cell each side of every column
+NAME_MAX = 32
+HOST_MAX = 24
+BAR_MIN = 6
+
+
+def cells_for(view: RowView, widths: dict[str, int], show_host: bool) -> dict[str, Text]:
+    """The cells of one row, by column key; a disconnected host's row is greyed."""
+    domain = view.domain
+    cells: dict[str, Text] = {
+        "name": render.middle_truncate(render.name_text(view), widths.get("name", NAME_MAX)),
+    }
+    if show_host:
+        host = Text(domain.host_uri)
+        host.truncate(widths.get("host", HOST_MAX), overflow="ellipsis")
+        cells["host"] = host
+    cells["state"] = render.state_text(domain.state)
+    cells["max"] = render.size_text(domain.maximum_kib)
+    cells["target"] = render.target_text(view)
+    cells["actual"] = render.size_text(domain.actual_kib)
+    cells["used"] = render.used_text(view)
+    cells["bar"] = render.row_bar(view, widths.get("bar", BAR_MIN))
+    cells["age"] = render.age_text(view)
+    return render.grey_offline(cells) if view.offline else cells
+
+
+def sort_value(view: RowView, column: str) -> tuple[Any, ...]:
+    """What a row sorts by under `column`; ties go by name."""
+    domain = view.domain
+    name = (domain.name.casefold(), domain.host_uri)
+    if column == "name":
+        return name
+    if column == "host":
+        return (domain.host_uri, name)
+    if column == "actual":
+        return (domain.actual_kib, name)
+    if column == "used":
+        return (domain.used_kib if domain.used_kib is not None else -1, name)
+    return (domain.maximum_kib, name)
+
+
+def line_text(cells: Sequence[tuple[Text, int]]) -> Text:
+    """One line: every cell cut or padded to its column's width, padded either side."""
+    line = Text(no_wrap=True, end="")
+    pad = " " * PADDING
+    for cell, width in cells:
+        cell = cell.copy()
+        cell.overflow = "ellipsis"
+        cell.no_wrap = True
+        cell.align(cell.justify if cell.justify in ("left", "right", "center") else "left",
+                   width)
+        line.append(pad)
+        line.append_text(cell)
+        line.append(pad)
+    return line
+
+
+def line_strip(console: Console, line: Text) -> Strip:
+    return Strip(line.render(console, end=""), line.cell_len)
+
+
+def styled(strip: Strip, x: int, width: int, pre: Style, post: Style | None) -> Strip:
+    """The visible columns [x, x + width) of a row, padded to the width, with the row's
+    style under (pre) and over (post) the cells' own."""
+    visible = strip.crop_extend(x, x + width, None)
+    if post is None:
+        return visible.apply_style(pre)
+    return Strip(Segment.apply_style(visible, pre, post), width)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.console import JustifyMethod
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -312,7 +313,7 @@ class DomainTable(ScrollView, can_focus=True):
     def _header_strip(self) -> Strip:
         cells = []
         for key, label, width in self._columns:
-            justify = "right" if key in RIGHT_ALIGNED else "left"
+            justify: JustifyMethod = "right" if key in RIGHT_ALIGNED else "left"
             if key == self.sort_column:
                 arrow = "▼" if self.sort_reverse else "▲"
                 text = Text(label + arrow, style="bold", justify=justify)

@@ -34,10 +34,17 @@ class History:
         self.max_samples = max_samples
         self._series: dict[DomainKey, deque[_Row]] = {}
 
-    def add(self, domain: DomainSnapshot, at: float, target_kib: int | None = None) -> None:
-        series = self._series.get(domain.key)
+    def add(
+        self,
+        domain: DomainSnapshot,
+        at: float,
+        target_kib: int | None = None,
+        key: DomainKey | None = None,
+    ) -> None:
+        key = domain.key if key is None else key
+        series = self._series.get(key)
         if series is None:
-            series = self._series[domain.key] = deque(maxlen=self.max_samples)
+            series = self._series[key] = deque(maxlen=self.max_samples)
         if series and series[-1][0] >= at:
             return  # the same poll delivered twice (e.g. a status-only update)
         target = domain.effective_target_kib if target_kib is None else target_kib

@@ -6,7 +6,7 @@ terminal, without colour (NO_COLOR) and for colour-blind operators. Pure functio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.text import Text
 
@@ -113,10 +113,10 @@ class RowView:
     stale: bool = False  # guest stats older than three stats periods
     age: float | None = None  # seconds since the guest last reported stats
     offline: bool = False  # its host is disconnected: these are the last known values
+    key: str = field(init=False, compare=False, repr=False)  # the table's row key
 
-    @property
-    def key(self) -> str:
-        return row_key(self.domain.host_uri, self.domain.uuid)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", row_key(self.domain.host_uri, self.domain.uuid))
 
 
 OFFLINE_WORD = "offline"

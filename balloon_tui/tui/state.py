@@ -43,12 +43,20 @@ class FleetView:
         before = self.hosts.get(host.uri)
         events = self._host_events(before, host)
         fresh = host.status in (HostStatus.OK, HostStatus.SLOW)
-        old_errors = {d.key: d.error for d in before.domains} if before else {}
+        old_errors = {d.key: d.error for d in before.domains if d.error} if before else {}
+        pending = self.pending
+        history = self.history
+        taken_at = host.taken_at
         for domain in host.domains:
-            self.pending.observe(domain)
+            key = domain.key
+            mine = None
+            if pending.has(key):
+                pending.observe(domain)
+                mine = pending.target(key)
             if fresh:
-                self.history.add(domain, host.taken_at, self.pending.shown_target(domain))
-            if domain.error and domain.error != old_errors.get(domain.key):
+                history.add(domain, taken_at, domain.target_kib if mine is None else mine,
+                            key=key)
+            if domain.error and domain.error != old_errors.get(key):
                 events.append(Event(f"{domain.name}: {domain.error}", "error", True,
                                     domain.name))
         if fresh:  # a disconnected host's guests are unknown, not gone
@@ -73,17 +81,34 @@ class FleetView:
         return []
 
     def build_rows(self) -> list[RowView]:
+        """One RowView per guest; last tick's object when nothing it shows has changed, so
+        that the table's diff is an identity check for the guests that stood still."""
         now = self.clock()
+        pending = self.pending
+        before = self.rows
         rows = []
         for host in self.hosts.values():
             offline = host.status in (HostStatus.DISCONNECTED, HostStatus.SKIPPED)
             for domain in host.domains:
                 key = domain.key
+                previous = before.get(key)
+                if (
+                    previous is not None
+                    and previous.domain is domain
+                    and previous.offline is offline
+                    and previous.target_kib == domain.target_kib  # not a target of ours gone
+                    and domain.stats.last_update is None  # else its age moves with the clock
+                    and not previous.writing
+                    and previous.failed is None
+                    and not pending.has(key)
+                ):
+                    rows.append(previous)
+                    continue
                 rows.append(RowView(
                     domain,
-                    self.pending.shown_target(domain),
-                    writing=self.pending.writing(key),
-                    failed=self.pending.failed(key),
+                    pending.shown_target(domain),
+                    writing=pending.writing(key),
+                    failed=pending.failed(key),
                     stale=domain.stats_stale(now),
                     age=domain.stats_age(now),
                     offline=offline,

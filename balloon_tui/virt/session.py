@@ -6,6 +6,7 @@ Blocking by design: callers are the Fleet's poller and writer threads (or tests)
 from __future__ import annotations
 
 import contextlib
+import operator
 import socket
 import threading
 import time
@@ -54,6 +55,9 @@ _GUEST_STAT_KEYS = (
     "major_fault",
     "minor_fault",
 )
+
+
+_BY_NAME = operator.attrgetter("name")
 
 
 def _guest_stats(values: dict[str, Any], prefix: str, now: float) -> GuestStats:
@@ -225,34 +229,34 @@ class HostSession:
             free_kib = None
         now = self.clock()
         domains = []
-        present: set[tuple[str, str]] = set()
         raw_now: dict[str, tuple[Any, ...]] = {}
+        previous_of = self._previous.get
         for dom, values in records:
             try:
                 uuid = dom.UUIDString()
-                raw = self._raw_words(dom, values, uuid)
+                raw, snapshot = self._look(dom, values, uuid)
                 raw_now[uuid] = raw
-                snapshot = self._unchanged(dom, uuid, raw)
                 if snapshot is None:
                     snapshot = self._domain_snapshot(dom, uuid, raw, now)
+                    previous = previous_of(uuid)
+                    if previous is not None and previous == snapshot:
+                        # The very same object for an unchanged domain: the app's per-tick
+                        # diff then compares by identity instead of field by field.
+                        snapshot = previous
             except libvirt.libvirtError as exc:
                 if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                     continue  # vanished between the list and the look: next tick is right
                 raise
-            previous = self._previous.get(uuid)
-            if previous is not None and previous is not snapshot and previous == snapshot:
-                # The very same object for an unchanged domain: the app's per-tick diff
-                # then compares by identity instead of field by field, on the UI thread.
-                snapshot = previous
             domains.append(snapshot)
-            present.add(snapshot.key)
+        if raw_now.keys() != self._raw.keys():  # domains came or went: forget the gone
+            present = {(self.uri, uuid) for uuid in raw_now}
+            self._tracker.forget_missing(present)
+            with self._lock:
+                for uuid in [u for u in self._devices if u not in raw_now]:
+                    del self._devices[uuid]
         self._raw = raw_now
         self._previous = {d.uuid: d for d in domains}
-        self._tracker.forget_missing(present)
-        with self._lock:
-            for uuid in [u for u in self._devices if (self.uri, u) not in present]:
-                del self._devices[uuid]
-        domains.sort(key=lambda d: d.name)
+        domains.sort(key=_BY_NAME)
         return HostSnapshot(
             uri=self.uri,
             status=HostStatus.OK,
@@ -265,41 +269,46 @@ class HostSession:
             readonly=self.readonly,
         )
 
-    def _raw_words(
+    def _look(
         self, dom: libvirt.virDomain, values: dict[str, Any], uuid: str
-    ) -> tuple[Any, ...]:
-        """Everything libvirt says of one domain this tick, as comparable values."""
-        if "balloon.current" in values:
-            return (values,)
-        # The test driver has no balloon group in getAllDomainStats.
-        info = dom.info()[:3]  # state, max, actual; not the CPU time, which always moves
-        state = DomainState.from_code(int(info[0]))
-        cached = self._devices.get(uuid)  # device() without its lock when nothing changed
-        if cached is not None and cached[0] is state and uuid not in self._dirty:
-            device = cached[1]
-        else:
-            device = self.device(dom, uuid, state)
-        # Real guests report stats only while a stats period is set; mirror that.
-        if state.is_active and device.present and device.stats_period > 0:
-            try:
-                return (values, info, device, dom.memoryStats())
-            except libvirt.libvirtError:
-                pass
-        return (values, info, device, None)
+    ) -> tuple[tuple[Any, ...], DomainSnapshot | None]:
+        """Everything libvirt says of one domain this tick, as comparable values; and last
+        tick's snapshot when nothing it was built from can have changed: libvirt's words,
+        the XML (no event marked it), and no target of ours to follow.
 
-    def _unchanged(
-        self, dom: libvirt.virDomain, uuid: str, raw: tuple[Any, ...]
-    ) -> DomainSnapshot | None:
-        """Last tick's snapshot when nothing it was built from can have changed: libvirt's
-        words, the XML (no event marked it), and no target of ours to follow."""
+        Runs for every domain on every tick: plain reads, no locks (a set or dict lookup is
+        atomic; a mark or a target that lands just after the look is seen next tick)."""
+        dirty = uuid in self._dirty
+        if "balloon.current" in values:
+            raw: tuple[Any, ...] = (values,)
+        else:
+            # The test driver has no balloon group in getAllDomainStats.
+            info = dom.info()[:3]  # state, max, actual; not the CPU time, which always moves
+            state = DomainState.from_code(info[0])
+            cached = self._devices.get(uuid)
+            if cached is not None and cached[0] is state and not dirty:
+                device = cached[1]
+            else:
+                device = self.device(dom, uuid, state)
+            memory = None
+            # Real guests report stats only while a stats period is set; mirror that.
+            if state.is_active and device.present and device.stats_period > 0:
+                try:
+                    memory = dom.memoryStats()
+                except libvirt.libvirtError:
+                    pass  # no stats this tick: shown as such
+            raw = (values, info, device, memory)
         previous = self._previous.get(uuid)
-        if previous is None or previous.target_kib is not None or self._raw.get(uuid) != raw:
-            return None
-        # Plain reads, no locks: a set or dict lookup is atomic, and a mark or a target that
-        # arrives just after this look is seen on the next tick.
-        if uuid in self._dirty or self.targets.peek((self.uri, uuid)) is not None:
-            return None
-        return previous if dom.name() == previous.name else None
+        if (
+            previous is None
+            or dirty
+            or previous.target_kib is not None
+            or self._raw.get(uuid) != raw
+            or self.targets.peek((self.uri, uuid)) is not None
+            or dom.name() != previous.name
+        ):
+            return raw, None
+        return raw, previous
 
     def _domain_snapshot(
         self, dom: libvirt.virDomain, uuid: str, raw: tuple[Any, ...], now: float

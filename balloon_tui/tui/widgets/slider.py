@@ -137,6 +137,11 @@ class BalloonSlider(Widget, can_focus=True):
         dragging_this = self._dragging and subject == self.subject
         if self._dragging and not dragging_this:
             self._cancel_drag()
+        shown = (self.subject, self.actual, self.used, self.floor, self._live_value,
+                 self.maximum, self.value)
+        if not dragging_this and shown == (subject, actual, used, floor, target, maximum,
+                                           target):
+            return  # every tick of an unchanged guest: nothing to draw
         with self.prevent(BalloonSlider.Changed):
             self.subject = subject
             self.actual = actual

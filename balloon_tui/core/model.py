@@ -32,7 +32,7 @@ class DomainState(enum.IntEnum):
     @property
     def is_active(self) -> bool:
         """The guest has live memory (a balloon that can move, or is frozen mid-move)."""
-        return self not in (DomainState.SHUTOFF, DomainState.NOSTATE, DomainState.CRASHED)
+        return self not in INACTIVE_STATES
 
     @classmethod
     def from_code(cls, code: int) -> DomainState:
@@ -41,6 +41,7 @@ class DomainState(enum.IntEnum):
 
 
 _STATES_BY_CODE = {state.value: state for state in DomainState}
+INACTIVE_STATES = frozenset({DomainState.SHUTOFF, DomainState.NOSTATE, DomainState.CRASHED})
 _STATE_WORDS = {
     DomainState.NOSTATE: "unknown",
     DomainState.RUNNING: "running",

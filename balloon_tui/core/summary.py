@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from balloon_tui.core.model import HostSnapshot, HostStatus
+from balloon_tui.core.model import INACTIVE_STATES, HostSnapshot, HostStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,17 +33,27 @@ def summarize(hosts: Iterable[HostSnapshot]) -> MemorySummary:
     hosts = list(hosts)
     totals = [h.memory_total_kib for h in hosts]
     frees = [h.memory_free_kib for h in hosts]
-    running = [d for h in hosts for d in h.domains if d.state.is_active]
+    # One pass over every guest: this runs for the whole fleet on every tick.
+    maximum = target = actual = usable = running = 0
+    for host in hosts:
+        for d in host.domains:
+            if d.state in INACTIVE_STATES:
+                continue
+            running += 1
+            maximum += d.maximum_kib
+            actual += d.actual_kib
+            target += d.actual_kib if d.target_kib is None else d.target_kib
+            usable += d.stats.usable or 0
     return MemorySummary(
         hosts=len(hosts),
         hosts_ok=sum(1 for h in hosts if h.status in (HostStatus.OK, HostStatus.SLOW)),
         # Unknown on any host makes the sum unknown: a partial sum would mislead.
         memory_total_kib=None if None in totals else sum(t for t in totals if t is not None),
         memory_free_kib=None if None in frees else sum(f for f in frees if f is not None),
-        sum_maximum_kib=sum(d.maximum_kib for d in running),
-        sum_target_kib=sum(d.effective_target_kib for d in running),
-        sum_actual_kib=sum(d.actual_kib for d in running),
-        reclaimable_kib=sum(d.stats.usable or 0 for d in running),
+        sum_maximum_kib=maximum,
+        sum_target_kib=target,
+        sum_actual_kib=actual,
+        reclaimable_kib=usable,
         guests=sum(len(h.domains) for h in hosts),
-        guests_running=len(running),
+        guests_running=running,
     )

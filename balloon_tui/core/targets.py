@@ -36,15 +36,21 @@ class TargetBook:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._records: dict[DomainKey, TargetRecord] = {}
+        # Bumped by every change: a poller that saw the same version last tick knows that no
+        # domain got a record since, without looking each one up.
+        self.version = 0
 
     def record(self, key: DomainKey, target_kib: int, actual_kib: int | None, now: float) -> None:
         with self._lock:
             self._records[key] = TargetRecord(target_kib, now, actual_kib)
+            self.version += 1
 
     def adopt(self, key: DomainKey, target_kib: int, now: float) -> None:
         """Take a target remembered elsewhere (domain metadata) unless we have a newer one."""
         with self._lock:
-            self._records.setdefault(key, TargetRecord(target_kib, now, None))
+            if key not in self._records:
+                self._records[key] = TargetRecord(target_kib, now, None)
+                self.version += 1
 
     def get(self, key: DomainKey) -> TargetRecord | None:
         with self._lock:
@@ -57,7 +63,8 @@ class TargetBook:
 
     def forget(self, key: DomainKey) -> None:
         with self._lock:
-            self._records.pop(key, None)
+            if self._records.pop(key, None) is not None:
+                self.version += 1
 
 
 @dataclass(slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from balloon_tui.core.model import DomainSnapshot
@@ -51,6 +52,30 @@ class History:
         series.append((at, domain.actual_kib, domain.used_kib, target))
         while series and series[0][0] < at - self.window:
             series.popleft()
+
+    def add_all(
+        self,
+        domains: Iterable[DomainSnapshot],
+        at: float,
+        targets: dict[DomainKey, int] | None = None,
+    ) -> None:
+        """`add` for every guest of one poll (the whole fleet, every tick: kept tight).
+        `targets` are shown targets that differ from the snapshots' (our writes in flight)."""
+        series_of = self._series
+        targets = targets or {}
+        cutoff = at - self.window
+        for domain in domains:
+            key = domain.key
+            series = series_of.get(key)
+            if series is None:
+                series = series_of[key] = deque(maxlen=self.max_samples)
+            elif series[-1][0] >= at:
+                continue  # the same poll delivered twice (e.g. a status-only update)
+            target = targets.get(key, domain.target_kib)
+            actual = domain.actual_kib
+            series.append((at, actual, domain.used_kib, actual if target is None else target))
+            while series[0][0] < cutoff:
+                series.popleft()
 
     def forget_missing(self, host_uri: str, present: set[DomainKey]) -> None:
         for key in [k for k in self._series if k[0] == host_uri and k not in present]:

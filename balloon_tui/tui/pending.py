@@ -71,6 +71,9 @@ class PendingWrites:
         for key in [k for k in self._failed if k[0] == host_uri and k not in present]:
             del self._failed[key]
 
+    def __bool__(self) -> bool:
+        return bool(self._entries) or bool(self._failed)
+
     def has(self, key: DomainKey) -> bool:
         """Anything of ours for this guest: a write on its way, or one that failed."""
         return key in self._entries or key in self._failed

@@ -45,20 +45,19 @@ class FleetView:
         fresh = host.status in (HostStatus.OK, HostStatus.SLOW)
         old_errors = {d.key: d.error for d in before.domains if d.error} if before else {}
         pending = self.pending
-        history = self.history
-        taken_at = host.taken_at
+        watching = bool(pending)
+        mine: dict[DomainKey, int] = {}
         for domain in host.domains:
-            key = domain.key
-            mine = None
-            if pending.has(key):
-                pending.observe(domain)
-                mine = pending.target(key)
-            if fresh:
-                history.add(domain, taken_at, domain.target_kib if mine is None else mine,
-                            key=key)
-            if domain.error and domain.error != old_errors.get(key):
+            if domain.error and domain.error != old_errors.get(domain.key):
                 events.append(Event(f"{domain.name}: {domain.error}", "error", True,
                                     domain.name))
+            if watching and pending.has(domain.key):
+                pending.observe(domain)
+                target = pending.target(domain.key)
+                if target is not None:
+                    mine[domain.key] = target
+        if fresh:
+            self.history.add_all(host.domains, host.taken_at, mine)
         if fresh:  # a disconnected host's guests are unknown, not gone
             present = {d.key for d in host.domains}
             self.pending.forget_missing(host.uri, present)

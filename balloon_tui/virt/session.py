@@ -117,6 +117,7 @@ class HostSession:
         self._previous: dict[str, DomainSnapshot] = {}
         # What libvirt said of each domain last tick: unchanged words, unchanged snapshot.
         self._raw: dict[str, tuple[Any, ...]] = {}
+        self._targets_seen = -1  # TargetBook.version at the last poll
         self._dirty: set[str] = set()
         self._callback_ids: list[int] = []
         self._hostname = ""
@@ -231,10 +232,12 @@ class HostSession:
         domains = []
         raw_now: dict[str, tuple[Any, ...]] = {}
         previous_of = self._previous.get
+        targets_version = self.targets.version
+        targets_moved = targets_version != self._targets_seen
         for dom, values in records:
             try:
                 uuid = dom.UUIDString()
-                raw, snapshot = self._look(dom, values, uuid)
+                raw, snapshot = self._look(dom, values, uuid, targets_moved)
                 raw_now[uuid] = raw
                 if snapshot is None:
                     snapshot = self._domain_snapshot(dom, uuid, raw, now)
@@ -255,6 +258,7 @@ class HostSession:
                 for uuid in [u for u in self._devices if u not in raw_now]:
                     del self._devices[uuid]
         self._raw = raw_now
+        self._targets_seen = targets_version
         self._previous = {d.uuid: d for d in domains}
         domains.sort(key=_BY_NAME)
         return HostSnapshot(
@@ -270,7 +274,7 @@ class HostSession:
         )
 
     def _look(
-        self, dom: libvirt.virDomain, values: dict[str, Any], uuid: str
+        self, dom: libvirt.virDomain, values: dict[str, Any], uuid: str, targets_moved: bool
     ) -> tuple[tuple[Any, ...], DomainSnapshot | None]:
         """Everything libvirt says of one domain this tick, as comparable values; and last
         tick's snapshot when nothing it was built from can have changed: libvirt's words,
@@ -304,7 +308,7 @@ class HostSession:
             or dirty
             or previous.target_kib is not None
             or self._raw.get(uuid) != raw
-            or self.targets.peek((self.uri, uuid)) is not None
+            or (targets_moved and self.targets.peek((self.uri, uuid)) is not None)
             or dom.name() != previous.name
         ):
             return raw, None

@@ -115,7 +115,6 @@ class DomainTable(ScrollView, can_focus=True):
         self.cursor_row = 0
         self._rows: list[RowView] = []  # every guest last shown, before the filter
         self._views: dict[str, RowView] = {}  # the shown rows by row key
-        self._keys: dict[str, DomainKey] = {}
         self._order: list[str] = []  # row keys, top to bottom
         self._index: dict[str, int] = {}
         self._sorted_by: tuple[str, bool] | None = None
@@ -135,7 +134,7 @@ class DomainTable(ScrollView, can_focus=True):
 
     @property
     def ordered_keys(self) -> list[DomainKey]:
-        return [self._keys[k] for k in self._order]
+        return [self._views[k].domain.key for k in self._order]
 
     @property
     def column_keys(self) -> list[str]:
@@ -181,7 +180,6 @@ class DomainTable(ScrollView, can_focus=True):
                     reorder = True
             views[key] = view
         self._views = views
-        self._keys = {key: view.domain.key for key, view in views.items()}
         if reorder:
             self._sort()
             self.refresh()
@@ -217,7 +215,7 @@ class DomainTable(ScrollView, can_focus=True):
     def key_at_cursor(self) -> DomainKey | None:
         if not self._order:
             return None
-        return self._keys[self._order[min(self.cursor_row, len(self._order) - 1)]]
+        return self._views[self._order[min(self.cursor_row, len(self._order) - 1)]].domain.key
 
     def get_row_index(self, row_key: str) -> int:
         return self._index[row_key]
@@ -339,8 +337,13 @@ class DomainTable(ScrollView, can_focus=True):
 
     def _refresh_rows(self, keys: list[str]) -> None:
         """Redraw the changed rows that are on screen, and nothing else."""
-        for key in keys:
-            self._refresh_index(self._index[key])
+        top = self.scroll_offset.y
+        bottom = top + self._rows_on_screen()
+        width = self.size.width
+        index = self._index
+        for i in (index[key] for key in keys):
+            if top <= i < bottom:
+                self.refresh(Region(0, HEADER + i - top, width, 1))
 
     def _refresh_index(self, index: int) -> None:
         top = self.scroll_offset.y

@@ -107,9 +107,10 @@ def format_compact(kib: int | None) -> str:
     for name, unit in _STEPS:
         if value >= unit:
             scaled = value / unit
-            if scaled >= 100:
+            # Decide on the rounded value: 9.996 GiB is "10.0 GiB", not "10.00 GiB".
+            if round(scaled, 1) >= 100:
                 return f"{sign}{scaled:.0f} {name}"
-            if scaled >= 10:
+            if round(scaled, 2) >= 10:
                 return f"{sign}{scaled:.1f} {name}"
             return f"{sign}{scaled:.2f} {name}"
     return f"{sign}{value} KiB"

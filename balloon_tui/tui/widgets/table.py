@@ -154,12 +154,15 @@ class DomainTable(ScrollView, can_focus=True):
         self._rows = list(rows)
         needle = self.filter_text.casefold()
         host = self.host_filter
-        wanted = {
-            r.key: r
-            for r in rows
-            if (not needle or needle in r.domain.name.casefold())
-            and (host is None or r.domain.host_uri == host)
-        }
+        if not needle and host is None:
+            wanted = {r.key: r for r in rows}
+        else:
+            wanted = {
+                r.key: r
+                for r in rows
+                if needle in r.domain.name.casefold()
+                and (host is None or r.domain.host_uri == host)
+            }
         resized = self._layout()
         old = self._views
         reorder = resized or len(wanted) != len(old) or self._sorted_by != (
@@ -339,7 +342,7 @@ class DomainTable(ScrollView, can_focus=True):
         """Redraw the changed rows that are on screen, and nothing else."""
         top = self.scroll_offset.y
         bottom = top + self._rows_on_screen()
-        width = self.size.width
+        width = self.scrollable_content_region.width  # not the scrollbar: it did not move
         index = self._index
         for i in (index[key] for key in keys):
             if top <= i < bottom:

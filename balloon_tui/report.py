@@ -17,7 +17,10 @@ from balloon_tui.core.sizes import format_compact
 
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # Derived fields (init=False, like a domain's key) repeat what is already there.
+        return {
+            f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init
+        }
     if isinstance(value, enum.Enum):
         return value.name.lower()
     if isinstance(value, tuple | list):

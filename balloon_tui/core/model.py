@@ -149,10 +149,11 @@ class DomainSnapshot:
     device: BalloonDevice = NO_BALLOON
     progress: Progress = NO_PROGRESS
     error: str | None = None
+    # (host URI, UUID): made once here, read for every guest on every tick by the UI.
+    key: tuple[str, str] = field(init=False, compare=False, repr=False)
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.host_uri, self.uuid)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.host_uri, self.uuid))
 
     @property
     def effective_target_kib(self) -> int:

@@ -25,12 +25,10 @@ from textual.strip import Strip
 from balloon_tui.tui import render
 from balloon_tui.tui.render import RowView
 from balloon_tui.tui.widgets.tablerows import (
-    BAR_MIN,
     COLUMNS,
-    HOST_MAX,
-    NAME_MAX,
     PADDING,
     cells_for,
+    column_widths,
     line_strip,
     line_text,
     sort_value,
@@ -40,36 +38,23 @@ from balloon_tui.tui.widgets.tablerows import (
 DomainKey = tuple[str, str]
 
 SORTS: tuple[str, ...] = ("name", "actual", "used", "max")
-BAR_MAX = 40
-NAME_MIN = 8
 HEADER = 1  # the header line above the rows
 RIGHT_ALIGNED = frozenset({"max", "target", "actual", "used", "age"})  # numbers: labels too
 
 
+class _GuestMessage(Message):
+    def __init__(self, table: DomainTable, key: DomainKey | None) -> None:
+        super().__init__()
+        self.table = table
+        self.key = key
+
+    @property
+    def control(self) -> DomainTable:
+        return self.table
+
+
 class DomainTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"domain-table--header", "domain-table--cursor"}
-    DEFAULT_CSS = """
-    DomainTable {
-        background: $surface;
-        color: $foreground;
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .domain-table--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-            & > .domain-table--header { background-tint: $foreground 5%; }
-        }
-        & > .domain-table--header { text-style: bold; background: $panel; color: $foreground; }
-        &:ansi > .domain-table--header { background: ansi_bright_blue; color: ansi_default; }
-        & > .domain-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-    }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "choose", "choose", show=False),
         Binding("up", "cursor(-1)", "up", show=False),
@@ -80,29 +65,11 @@ class DomainTable(ScrollView, can_focus=True):
         Binding("end,ctrl+end", "last", "last", show=False),
     ]
 
-    class Selected(Message):
+    class Selected(_GuestMessage):
         """The guest under the cursor changed (also when rows moved under it)."""
 
-        def __init__(self, table: DomainTable, key: DomainKey | None) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
-
-        @property
-        def control(self) -> DomainTable:
-            return self.table
-
-    class Chosen(Message):
+    class Chosen(_GuestMessage):
         """Enter, or a click on the row under the cursor: the operator wants this guest."""
-
-        def __init__(self, table: DomainTable, key: DomainKey) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
-
-        @property
-        def control(self) -> DomainTable:
-            return self.table
 
     def __init__(self, *, show_host: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -403,21 +370,7 @@ class DomainTable(ScrollView, can_focus=True):
     def _layout(self) -> bool:
         """Give name, host and bar the width the fixed columns leave; True if changed."""
         total = (self.size.width or 80) - self.styles.scrollbar_size_vertical
-        pad = 2 * PADDING
-        marks = 2 if any(r.domain.error or r.failed for r in self._rows) else 0
-        name_need = max(NAME_MIN, min(NAME_MAX, max(
-            (len(r.domain.name) + marks for r in self._rows), default=NAME_MIN)))
-        host_need = 0
-        if self.show_host:
-            host_need = min(HOST_MAX, max((len(r.domain.host_uri) for r in self._rows),
-                                          default=4))
-        fixed = sum(w + pad for k, _l, w in COLUMNS if w is not None)
-        fixed += 2 * pad + (host_need + pad if self.show_host else 0)
-        rest = max(0, total - fixed)
-        bar = max(BAR_MIN, min(BAR_MAX, rest - name_need))
-        widths = {"name": max(NAME_MIN, min(name_need, rest - bar)), "bar": bar}
-        if self.show_host:
-            widths["host"] = max(4, host_need)
+        widths = column_widths(self._rows, total, self.show_host)
         if widths == self._widths and self._columns:
             return False
         self._widths = widths

@@ -30,9 +30,28 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("age", "age", 5),
 )
 PADDING = 1  # one blank cell each side of every column
-NAME_MAX = 32
+NAME_MIN, NAME_MAX = 8, 32
 HOST_MAX = 24
-BAR_MIN = 6
+BAR_MIN, BAR_MAX = 6, 40
+
+
+def column_widths(rows: Sequence[RowView], total: int, show_host: bool) -> dict[str, int]:
+    """Give name, host and bar the width the fixed columns leave out of `total`."""
+    pad = 2 * PADDING
+    marks = 2 if any(r.domain.error or r.failed for r in rows) else 0
+    name_need = max(NAME_MIN, min(NAME_MAX, max(
+        (len(r.domain.name) + marks for r in rows), default=NAME_MIN)))
+    host_need = 0
+    if show_host:
+        host_need = min(HOST_MAX, max((len(r.domain.host_uri) for r in rows), default=4))
+    fixed = sum(w + pad for _k, _l, w in COLUMNS if w is not None)
+    fixed += 2 * pad + (host_need + pad if show_host else 0)
+    rest = max(0, total - fixed)
+    bar = max(BAR_MIN, min(BAR_MAX, rest - name_need))
+    widths = {"name": max(NAME_MIN, min(name_need, rest - bar)), "bar": bar}
+    if show_host:
+        widths["host"] = max(4, host_need)
+    return widths
 
 
 def cells_for(view: RowView, widths: dict[str, int], show_host: bool) -> dict[str, Text]:

@@ -57,7 +57,7 @@ class FleetView:
                 if target is not None:
                     mine[domain.key] = target
         if fresh:
-            self.history.add_all(host.domains, host.taken_at, mine)
+            self.history.add_all(host.uri, host.domains, host.taken_at, mine)
         if fresh:  # a disconnected host's guests are unknown, not gone
             present = {d.key for d in host.domains}
             self.pending.forget_missing(host.uri, present)

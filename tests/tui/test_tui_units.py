@@ -145,6 +145,29 @@ def test_history_keeps_the_window_and_drops_gone_domains():
     assert history.samples(d.key) == [] and len(history) == 0
 
 
+def test_history_keeps_change_points_and_gives_one_sample_per_poll():
+    history = History(window=600.0)
+    still = dom("still", 1, actual=GIB)
+    moving = dom("moving", 2, actual=2 * GIB)
+    history.add_all(FAKE_URI, [still, moving], 10.0)
+    history.add_all(FAKE_URI, [still, moving], 20.0)  # the same objects: nothing moved
+    moved = dom("moving", 2, actual=GIB)
+    history.add_all(FAKE_URI, [still, moved], 30.0, {moved.key: GIB // 2})  # ours in flight
+    # The host was not polled from 30 to 100 (disconnected): no samples there.
+    history.add_all(FAKE_URI, [still, moved], 100.0)
+    assert [(s.at, s.actual_kib) for s in history.samples(still.key)] == [
+        (10.0, GIB), (20.0, GIB), (30.0, GIB), (100.0, GIB)]
+    assert [(s.at, s.actual_kib, s.target_kib) for s in history.samples(moved.key)] == [
+        (10.0, 2 * GIB, 2 * GIB), (20.0, 2 * GIB, 2 * GIB), (30.0, GIB, GIB // 2),
+        (100.0, GIB, GIB)]
+    # A guest first seen later has samples from then on; the window drops old polls but
+    # keeps the value the window starts with.
+    late = dom("late", 3, actual=GIB)
+    history.add_all(FAKE_URI, [still, moved, late], 700.0)
+    assert [s.at for s in history.samples(late.key)] == [700.0]
+    assert [s.at for s in history.samples(still.key)] == [100.0, 700.0]
+
+
 def test_buckets_put_time_on_the_x_axis():
     cells = buckets([(0.0, 1.0), (300.0, 2.0), (600.0, 3.0)], now=600.0, window=600.0,
                     width=6)

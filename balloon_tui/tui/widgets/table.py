@@ -29,6 +29,7 @@ from balloon_tui.tui.widgets.tablerows import (
     PADDING,
     cells_for,
     column_widths,
+    name_width,
     line_strip,
     line_text,
     sort_value,
@@ -85,6 +86,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._order: list[str] = []  # row keys, top to bottom
         self._index: dict[str, int] = {}
         self._sorted_by: tuple[str, bool] | None = None
+        self._row_total = 0  # rows last shown, before the filter
         self._widths: dict[str, int] = {}
         self._columns: list[tuple[str, str, int]] = []  # (key, label, width) on screen
         # Row key -> (the view it was built from, its line); dropped when the context moves.
@@ -130,11 +132,12 @@ class DomainTable(ScrollView, can_focus=True):
                 if needle in r.domain.name.casefold()
                 and (host is None or r.domain.host_uri == host)
             }
-        resized = self._layout()
         old = self._views
-        reorder = resized or len(wanted) != len(old) or self._sorted_by != (
-            self.sort_column, self.sort_reverse
+        reorder = len(rows) != self._row_total or len(wanted) != len(old) or (
+            self._sorted_by != (self.sort_column, self.sort_reverse)
         )
+        self._row_total = len(rows)
+        relabel = False  # a name or its ✖ mark changed: the name column may need resizing
         changed: list[str] = []
         views: dict[str, RowView] = {}
         column = self.sort_column
@@ -148,8 +151,13 @@ class DomainTable(ScrollView, can_focus=True):
                 changed.append(key)
                 if not reorder and sort_value(before, column) != sort_value(view, column):
                     reorder = True
+                if name_width(before) != name_width(view):
+                    relabel = True
             views[key] = view
         self._views = views
+        # Column widths follow the longest name: worked out again only when it can move.
+        if (reorder or relabel or not self._columns) and self._layout():
+            reorder = True
         if reorder:
             self._sort()
             self.refresh()

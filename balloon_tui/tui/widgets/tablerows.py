@@ -74,6 +74,11 @@ def cells_for(view: RowView, widths: dict[str, int], show_host: bool) -> dict[st
     return render.grey_offline(cells) if view.offline else cells
 
 
+def name_width(view: RowView) -> tuple[int, bool]:
+    """What the name column's width depends on: the name, and whether it carries a ✖."""
+    return len(view.domain.name), bool(view.domain.error or view.failed)
+
+
 def sort_value(view: RowView, column: str) -> tuple[Any, ...]:
     """What a row sorts by under `column`; ties go by name."""
     domain = view.domain

@@ -29,9 +29,9 @@ from balloon_tui.tui.widgets.tablerows import (
     PADDING,
     cells_for,
     column_widths,
-    name_width,
     line_strip,
     line_text,
+    name_width,
     sort_value,
     styled,
 )

@@ -77,6 +77,7 @@ class History:
         cutoff = at - self.window
         for domain in domains:
             key = domain.key
+            target: int | None
             if key in targets:
                 target = targets[key]
                 recorded.pop(key, None)  # our value, not the snapshot's: look again next poll

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 
 from rich.text import Text
 from textual.widgets import RichLog
@@ -20,10 +21,31 @@ class LogPanel(RichLog):
         super().__init__(id=id, wrap=True, markup=False, highlight=False, max_lines=1000)
         self.clock = clock
         self.lines_written: list[str] = []  # plain text, for tests and the help of a reader
+        # (stamp, message, style name): RichLog keeps rendered lines, whose colours are the
+        # theme's of the moment they were written; a new theme writes them all again.
+        self._entries: deque[tuple[str, str, str]] = deque(maxlen=1000)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", self._recolour, init=False)
 
     def add(self, message: str, severity: str = "information") -> None:
         style = {"error": render.STYLE_ERROR, "warning": render.STYLE_WARN}.get(severity, "")
         stamp = time.strftime("%H:%M:%S ") if self.clock else ""
         self.lines_written.append(message)
         del self.lines_written[:-1000]
-        self.write(Text.assemble((stamp, render.STYLE_DIM), (message, style)))
+        self._entries.append((stamp, message, style))
+        self.write(_line(stamp, message, style))
+
+    def _recolour(self) -> None:
+        # After the refresh: the app's console takes the new theme's text styles when the
+        # CSS variables are worked out again.
+        self.call_after_refresh(self._write_again)
+
+    def _write_again(self) -> None:
+        self.clear()
+        for stamp, message, style in self._entries:
+            self.write(_line(stamp, message, style))
+
+
+def _line(stamp: str, message: str, style: str) -> Text:
+    return Text.assemble((stamp, render.STYLE_DIM), (message, style))

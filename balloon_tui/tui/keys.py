@@ -81,7 +81,9 @@ SLIDER_KEYS: tuple[tuple[str, str], ...] = (
 )
 TABLE_KEYS: tuple[tuple[str, str], ...] = (
     ("↑ ↓ pgup pgdn", "choose a guest"),
+    ("home end", "the first or the last guest"),
     ("enter", "go to the slider of the chosen guest"),
+    ("click a row", "choose that guest; click it again: go to its slider"),
     ("tab / shift+tab", "move between the table and the slider"),
     ("click header", "sort by that column (name, max, actual, used)"),
 )

@@ -52,3 +52,18 @@ def check_period(period: int) -> str | None:
     if not 1 <= period <= MAX_STATS_PERIOD:
         return f"the stats period must be 1 to {MAX_STATS_PERIOD} seconds, not {period}"
     return None
+
+
+FRESH_SECONDS = 30.0  # stats this recent are flowing now
+
+
+def period_looks_changed(known_period: int, last_update: float | None, now: float) -> bool:
+    """Stats flowing while the domain's XML said no period, or stopped while it said one:
+    someone changed the period outside balloon-tui (no libvirt event tells), so the XML is
+    worth reading again. `last_update` is the guest stats' wall-clock time, if any."""
+    if last_update is None:
+        return False
+    age = now - last_update
+    if known_period <= 0:
+        return age < FRESH_SECONDS
+    return age > 3 * known_period + 2

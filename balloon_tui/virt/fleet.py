@@ -28,7 +28,8 @@ from balloon_tui.core.targets import STALL_SECONDS, TargetBook
 from balloon_tui.core.writes import TargetRequest, WriteResult
 from balloon_tui.virt.connection import ConnectError, CredentialPrompt
 from balloon_tui.virt.errors import describe
-from balloon_tui.virt.session import HostSession, refuse
+from balloon_tui.virt.session import HostSession
+from balloon_tui.virt.target_writer import refuse
 
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 10.0

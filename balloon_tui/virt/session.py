@@ -15,7 +15,6 @@ from typing import Any
 
 import libvirt
 
-from balloon_tui.core.audit import AuditError
 from balloon_tui.core.model import (
     NO_BALLOON,
     BalloonDevice,
@@ -25,7 +24,11 @@ from balloon_tui.core.model import (
     HostSnapshot,
     HostStatus,
 )
-from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
+from balloon_tui.core.statsperiod import (
+    StatsPeriodRequest,
+    StatsPeriodResult,
+    period_looks_changed,
+)
 from balloon_tui.core.targets import STALL_SECONDS, ConvergenceTracker, TargetBook
 from balloon_tui.core.writes import TargetRequest, WriteResult
 from balloon_tui.virt import metadata
@@ -37,50 +40,14 @@ from balloon_tui.virt.connection import (
 )
 from balloon_tui.virt.domainxml import balloon_device_from_xml
 from balloon_tui.virt.errors import code_of, describe
+from balloon_tui.virt.guest_stats import guest_stats
 from balloon_tui.virt.stats_period import arm_stats
-from balloon_tui.virt.target_writer import _FLAGS as MODE_FLAGS
-from balloon_tui.virt.target_writer import write_target
+from balloon_tui.virt.target_writer import refuse, write_target
 
 __all__ = ["ConnectError", "HostSession", "refuse"]
 
 _STATS_FLAGS = libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_STATE
-_GUEST_STAT_KEYS = (
-    "unused",
-    "available",
-    "usable",
-    "disk_caches",
-    "rss",
-    "swap_in",
-    "swap_out",
-    "major_fault",
-    "minor_fault",
-)
-
-
 _BY_NAME = operator.attrgetter("name")
-
-
-def _guest_stats(values: dict[str, Any], prefix: str, now: float) -> GuestStats:
-    fields = {k: int(values[prefix + k]) for k in _GUEST_STAT_KEYS if prefix + k in values}
-    update = values.get(prefix + "last-update", values.get(prefix + "last_update"))
-    # A last-update that is no wall-clock time is no time: the test driver's is synthetic,
-    # a guest without a balloon driver reports 0.
-    if update is not None and not now - 86400 * 365 < update < now + 60:
-        update = None
-    return GuestStats(**fields, last_update=int(update) if update is not None else None)
-
-
-def refuse(audit: Any, request: TargetRequest, message: str) -> WriteResult:
-    """A write refused before reaching libvirt: still one attempt and one result in the log."""
-    flags = MODE_FLAGS[request.mode]
-    result = WriteResult(request, False, message, None, flags)
-    if audit is None:
-        return result
-    try:
-        audit.result(audit.attempt(request, flags), result)
-    except AuditError as exc:
-        return WriteResult(request, False, f"{message}; and {exc}", None, flags)
-    return result
 
 
 class HostSession:
@@ -118,6 +85,7 @@ class HostSession:
         # What libvirt said of each domain last tick: unchanged words, unchanged snapshot.
         self._raw: dict[str, tuple[Any, ...]] = {}
         self._targets_seen = -1  # TargetBook.version at the last poll
+        self._period_checked: dict[str, Any] = {}  # uuid -> stats update the XML was read for
         self._dirty: set[str] = set()
         self._callback_ids: list[int] = []
         self._hostname = ""
@@ -237,7 +205,7 @@ class HostSession:
         for dom, values in records:
             try:
                 uuid = dom.UUIDString()
-                raw, snapshot = self._look(dom, values, uuid, targets_moved)
+                raw, snapshot = self._look(dom, values, uuid, targets_moved, now)
                 raw_now[uuid] = raw
                 if snapshot is None:
                     snapshot = self._domain_snapshot(dom, uuid, raw, now)
@@ -274,7 +242,12 @@ class HostSession:
         )
 
     def _look(
-        self, dom: libvirt.virDomain, values: dict[str, Any], uuid: str, targets_moved: bool
+        self,
+        dom: libvirt.virDomain,
+        values: dict[str, Any],
+        uuid: str,
+        targets_moved: bool,
+        now: float,
     ) -> tuple[tuple[Any, ...], DomainSnapshot | None]:
         """Everything libvirt says of one domain this tick, as comparable values; and last
         tick's snapshot when nothing it was built from can have changed: libvirt's words,
@@ -285,6 +258,9 @@ class HostSession:
         dirty = uuid in self._dirty
         if "balloon.current" in values:
             raw: tuple[Any, ...] = (values,)
+            if not dirty and self._period_moved(uuid, values, now):
+                dirty = True
+                self._dirty.add(uuid)  # the period changed outside: read the XML again
         else:
             # The test driver has no balloon group in getAllDomainStats.
             info = dom.info()[:3]  # state, max, actual; not the CPU time, which always moves
@@ -314,6 +290,18 @@ class HostSession:
             return raw, None
         return raw, previous
 
+    def _period_moved(self, uuid: str, values: dict[str, Any], now: float) -> bool:
+        """Once per stats update that says the stats period is not what the XML said."""
+        cached = self._devices.get(uuid)
+        update = values.get("balloon.last-update")
+        if cached is None or not period_looks_changed(cached[1].stats_period, update, now):
+            self._period_checked.pop(uuid, None)
+            return False
+        if self._period_checked.get(uuid) == update:
+            return False  # already read the XML for this one
+        self._period_checked[uuid] = update
+        return True
+
     def _domain_snapshot(
         self, dom: libvirt.virDomain, uuid: str, raw: tuple[Any, ...], now: float
     ) -> DomainSnapshot:
@@ -324,12 +312,12 @@ class HostSession:
             actual = int(values["balloon.current"])
             maximum = int(values.get("balloon.maximum", actual))
             device = self.device(dom, uuid, state)
-            stats = _guest_stats(values, "balloon.", now)
+            stats = guest_stats(values, "balloon.", now)
         else:
             info, device, memory = raw[1], raw[2], raw[3]
             state = DomainState.from_code(int(info[0]))
             maximum, actual = int(info[1]), int(info[2])
-            stats = _guest_stats(memory, "", now) if memory is not None else GuestStats()
+            stats = guest_stats(memory, "", now) if memory is not None else GuestStats()
         record = self.targets.get(key)
         progress, outside = self._tracker.observe(key, record, actual, state, now)
         return DomainSnapshot(

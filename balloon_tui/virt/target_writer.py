@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import libvirt
 
@@ -114,3 +114,16 @@ def _send(
     session.on_event()
     where = "config only: applies at next boot" if flags == CONFIG else request.mode.label
     return WriteResult(request, True, where, None, flags)
+
+
+def refuse(audit: Any, request: TargetRequest, message: str) -> WriteResult:
+    """A write refused before reaching libvirt: still one attempt and one result in the log."""
+    flags = _FLAGS[request.mode]
+    result = WriteResult(request, False, message, None, flags)
+    if audit is None:
+        return result
+    try:
+        audit.result(audit.attempt(request, flags), result)
+    except AuditError as exc:
+        return WriteResult(request, False, f"{message}; and {exc}", None, flags)
+    return result

@@ -276,3 +276,16 @@ def test_empty_fleet() -> None:
     fleet = FleetSnapshot()
     assert fleet.domains == ()
     assert fleet.domain((URI, "x")) is None
+
+
+def test_a_stats_period_changed_outside_shows_in_the_stats_times() -> None:
+    from balloon_tui.core.statsperiod import period_looks_changed
+
+    now = 1_800_000_000.0
+    # Stats flowing while the XML said no period: someone armed them.
+    assert period_looks_changed(0, now - 1, now)
+    assert not period_looks_changed(0, now - 300, now)  # old stats from before: nothing new
+    # A period of 2 s, and the stats stopped: someone switched them off (or the guest hangs).
+    assert period_looks_changed(2, now - 9, now)
+    assert not period_looks_changed(2, now - 3, now)
+    assert not period_looks_changed(2, None, now)  # no stats time at all: nothing to learn

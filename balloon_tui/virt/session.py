@@ -81,9 +81,8 @@ class HostSession:
         self._calls = threading.RLock()
         self._devices: dict[str, tuple[DomainState, BalloonDevice]] = {}
         self._open_lock = threading.Lock()
-        self._previous: dict[str, DomainSnapshot] = {}
         # What libvirt said of each domain last tick: unchanged words, unchanged snapshot.
-        self._raw: dict[str, tuple[Any, ...]] = {}
+        self._seen: dict[str, tuple[tuple[Any, ...], DomainSnapshot]] = {}
         self._targets_seen = -1  # TargetBook.version at the last poll
         self._period_checked: dict[str, Any] = {}  # uuid -> stats update the XML was read for
         self._dirty: set[str] = set()
@@ -123,8 +122,7 @@ class HostSession:
         self._register_events(conn)
         with self._lock:
             self._devices.clear()
-            self._previous.clear()  # a new connection reads every domain's XML again
-            self._raw.clear()
+            self._seen.clear()  # a new connection reads every domain's XML again
             self._conn = conn
 
     def _register_events(self, conn: libvirt.virConnect) -> None:
@@ -198,36 +196,35 @@ class HostSession:
             free_kib = None
         now = self.clock()
         domains = []
-        raw_now: dict[str, tuple[Any, ...]] = {}
-        previous_of = self._previous.get
+        seen: dict[str, tuple[tuple[Any, ...], DomainSnapshot]] = {}
         targets_version = self.targets.version
         targets_moved = targets_version != self._targets_seen
         for dom, values in records:
             try:
                 uuid = dom.UUIDString()
                 raw, snapshot = self._look(dom, values, uuid, targets_moved, now)
-                raw_now[uuid] = raw
                 if snapshot is None:
                     snapshot = self._domain_snapshot(dom, uuid, raw, now)
-                    previous = previous_of(uuid)
-                    if previous is not None and previous == snapshot:
+                    last = self._seen.get(uuid)
+                    if last is not None and last[1] == snapshot:
                         # The very same object for an unchanged domain: the app's per-tick
                         # diff then compares by identity instead of field by field.
-                        snapshot = previous
+                        snapshot = last[1]
+                seen[uuid] = (raw, snapshot)
             except libvirt.libvirtError as exc:
                 if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                     continue  # vanished between the list and the look: next tick is right
                 raise
             domains.append(snapshot)
-        if raw_now.keys() != self._raw.keys():  # domains came or went: forget the gone
-            present = {(self.uri, uuid) for uuid in raw_now}
-            self._tracker.forget_missing(present)
+        if seen.keys() != self._seen.keys():  # domains came or went: forget the gone
+            self._tracker.forget_missing({(self.uri, uuid) for uuid in seen})
+            for uuid in [u for u in self._period_checked if u not in seen]:
+                del self._period_checked[uuid]
             with self._lock:
-                for uuid in [u for u in self._devices if u not in raw_now]:
+                for uuid in [u for u in self._devices if u not in seen]:
                     del self._devices[uuid]
-        self._raw = raw_now
+        self._seen = seen
         self._targets_seen = targets_version
-        self._previous = {d.uuid: d for d in domains}
         domains.sort(key=_BY_NAME)
         return HostSnapshot(
             uri=self.uri,
@@ -260,16 +257,13 @@ class HostSession:
             raw: tuple[Any, ...] = (values,)
             if not dirty and self._period_moved(uuid, values, now):
                 dirty = True
-                self._dirty.add(uuid)  # the period changed outside: read the XML again
+                with self._lock:
+                    self._dirty.add(uuid)  # the period changed outside: read the XML again
         else:
             # The test driver has no balloon group in getAllDomainStats.
             info = dom.info()[:3]  # state, max, actual; not the CPU time, which always moves
             state = DomainState.from_code(info[0])
-            cached = self._devices.get(uuid)
-            if cached is not None and cached[0] is state and not dirty:
-                device = cached[1]
-            else:
-                device = self.device(dom, uuid, state)
+            device = self.device(dom, uuid, state)
             memory = None
             # Real guests report stats only while a stats period is set; mirror that.
             if state.is_active and device.present and device.stats_period > 0:
@@ -278,17 +272,17 @@ class HostSession:
                 except libvirt.libvirtError:
                     pass  # no stats this tick: shown as such
             raw = (values, info, device, memory)
-        previous = self._previous.get(uuid)
+        last = self._seen.get(uuid)
         if (
-            previous is None
+            last is None
             or dirty
-            or previous.target_kib is not None
-            or self._raw.get(uuid) != raw
+            or last[0] != raw
+            or last[1].target_kib is not None
             or (targets_moved and self.targets.peek((self.uri, uuid)) is not None)
-            or dom.name() != previous.name
+            or dom.name() != last[1].name
         ):
             return raw, None
-        return raw, previous
+        return raw, last[1]
 
     def _period_moved(self, uuid: str, values: dict[str, Any], now: float) -> bool:
         """Once per stats update that says the stats period is not what the XML said."""
@@ -336,6 +330,9 @@ class HostSession:
 
     def device(self, dom: libvirt.virDomain, uuid: str, state: DomainState) -> BalloonDevice:
         """Balloon facts from the XML, re-read only when the domain is new or changed."""
+        cached = self._devices.get(uuid)
+        if cached is not None and cached[0] is state and uuid not in self._dirty:
+            return cached[1]  # every domain, every tick: no lock (the lookups are atomic)
         with self._lock:
             cached = self._devices.get(uuid)
             dirty = uuid in self._dirty

@@ -20,10 +20,14 @@ class LogPanel(RichLog):
     def __init__(self, *, id: str | None = None, clock: bool = True) -> None:
         super().__init__(id=id, wrap=True, markup=False, highlight=False, max_lines=1000)
         self.clock = clock
-        self.lines_written: list[str] = []  # plain text, for tests and the help of a reader
         # (stamp, message, style name): RichLog keeps rendered lines, whose colours are the
         # theme's of the moment they were written; a new theme writes them all again.
         self._entries: deque[tuple[str, str, str]] = deque(maxlen=1000)
+
+    @property
+    def lines_written(self) -> list[str]:
+        """The messages in plain text, oldest first (for tests and the help of a reader)."""
+        return [message for _stamp, message, _style in self._entries]
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._recolour, init=False)
@@ -31,8 +35,6 @@ class LogPanel(RichLog):
     def add(self, message: str, severity: str = "information") -> None:
         style = {"error": render.STYLE_ERROR, "warning": render.STYLE_WARN}.get(severity, "")
         stamp = time.strftime("%H:%M:%S ") if self.clock else ""
-        self.lines_written.append(message)
-        del self.lines_written[:-1000]
         self._entries.append((stamp, message, style))
         self.write(_line(stamp, message, style))
 

@@ -9,7 +9,7 @@ the diff.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from rich.console import JustifyMethod
@@ -162,7 +162,7 @@ class DomainTable(ScrollView, can_focus=True):
             self._sort()
             self.refresh()
         else:
-            self._refresh_rows(changed)
+            self._refresh_indices(self._index[key] for key in changed)
         self._restore_cursor()
 
     def redisplay(self) -> None:
@@ -184,9 +184,8 @@ class DomainTable(ScrollView, can_focus=True):
             return
         row = max(0, min(row, len(self._order) - 1))
         if row != self.cursor_row:
-            self._refresh_index(self.cursor_row)
+            self._refresh_indices((self.cursor_row, row))
             self.cursor_row = row
-            self._refresh_index(row)
         self._scroll_to_cursor()
         self._announce()
 
@@ -313,20 +312,15 @@ class DomainTable(ScrollView, can_focus=True):
         self._strips[key] = (view, strip)
         return strip
 
-    def _refresh_rows(self, keys: list[str]) -> None:
-        """Redraw the changed rows that are on screen, and nothing else."""
+    def _refresh_indices(self, indices: Iterable[int]) -> None:
+        """Redraw these rows where they are on screen, and nothing else (not the scrollbar:
+        it did not move)."""
         top = self.scroll_offset.y
         bottom = top + self._rows_on_screen()
-        width = self.scrollable_content_region.width  # not the scrollbar: it did not move
-        index = self._index
-        for i in (index[key] for key in keys):
+        width = self.scrollable_content_region.width
+        for i in indices:
             if top <= i < bottom:
                 self.refresh(Region(0, HEADER + i - top, width, 1))
-
-    def _refresh_index(self, index: int) -> None:
-        top = self.scroll_offset.y
-        if top <= index < top + self._rows_on_screen():
-            self.refresh(Region(0, HEADER + index - top, self.size.width, 1))
 
     def _rows_on_screen(self) -> int:
         return max(0, self.scrollable_content_region.height - HEADER)
@@ -395,10 +389,10 @@ class DomainTable(ScrollView, can_focus=True):
             self.show(self._rows)
 
     def on_focus(self) -> None:
-        self._refresh_index(self.cursor_row)
+        self._refresh_indices((self.cursor_row,))
 
     def on_blur(self) -> None:
-        self._refresh_index(self.cursor_row)
+        self._refresh_indices((self.cursor_row,))
 
 
 __all__ = ["COLUMNS", "SORTS", "DomainTable"]

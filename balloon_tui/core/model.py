@@ -6,7 +6,9 @@ All memory in KiB. Derived values (used, stats age, pending) live here, in one p
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class DomainState(enum.IntEnum):
@@ -210,6 +212,30 @@ class HostStatus(enum.Enum):
         return str(self.value)
 
 
+class MemorySums(NamedTuple):
+    """Over the running guests (those with live memory): how many, and their sums."""
+
+    running: int
+    maximum_kib: int
+    target_kib: int  # the effective target: the actual size where none was asked
+    actual_kib: int
+    usable_kib: int  # MemAvailable of the guests that report stats
+
+
+def memory_sums(domains: Iterable[DomainSnapshot]) -> MemorySums:
+    # One pass: the status bar sums the whole fleet on every tick.
+    running = maximum = target = actual = usable = 0
+    for d in domains:
+        if d.state in INACTIVE_STATES:
+            continue
+        running += 1
+        maximum += d.maximum_kib
+        actual += d.actual_kib
+        target += d.actual_kib if d.target_kib is None else d.target_kib
+        usable += d.stats.usable or 0
+    return MemorySums(running, maximum, target, actual, usable)
+
+
 @dataclass(frozen=True, slots=True)
 class HostSnapshot:
     uri: str
@@ -229,19 +255,19 @@ class HostSnapshot:
 
     @property
     def sum_actual_kib(self) -> int:
-        return sum(d.actual_kib for d in self.domains if d.state.is_active)
+        return memory_sums(self.domains).actual_kib
 
     @property
     def sum_maximum_kib(self) -> int:
-        return sum(d.maximum_kib for d in self.domains if d.state.is_active)
+        return memory_sums(self.domains).maximum_kib
 
     @property
     def sum_target_kib(self) -> int:
-        return sum(d.effective_target_kib for d in self.domains if d.state.is_active)
+        return memory_sums(self.domains).target_kib
 
     @property
     def sum_usable_kib(self) -> int:
-        return sum(d.stats.usable or 0 for d in self.domains if d.state.is_active)
+        return memory_sums(self.domains).usable_kib
 
     @property
     def overcommit(self) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from balloon_tui.core.model import INACTIVE_STATES, HostSnapshot, HostStatus
+from balloon_tui.core.model import HostSnapshot, HostStatus, memory_sums
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,27 +33,17 @@ def summarize(hosts: Iterable[HostSnapshot]) -> MemorySummary:
     hosts = list(hosts)
     totals = [h.memory_total_kib for h in hosts]
     frees = [h.memory_free_kib for h in hosts]
-    # One pass over every guest: this runs for the whole fleet on every tick.
-    maximum = target = actual = usable = running = 0
-    for host in hosts:
-        for d in host.domains:
-            if d.state in INACTIVE_STATES:
-                continue
-            running += 1
-            maximum += d.maximum_kib
-            actual += d.actual_kib
-            target += d.actual_kib if d.target_kib is None else d.target_kib
-            usable += d.stats.usable or 0
+    sums = [memory_sums(h.domains) for h in hosts]
     return MemorySummary(
         hosts=len(hosts),
         hosts_ok=sum(1 for h in hosts if h.status in (HostStatus.OK, HostStatus.SLOW)),
         # Unknown on any host makes the sum unknown: a partial sum would mislead.
         memory_total_kib=None if None in totals else sum(t for t in totals if t is not None),
         memory_free_kib=None if None in frees else sum(f for f in frees if f is not None),
-        sum_maximum_kib=maximum,
-        sum_target_kib=target,
-        sum_actual_kib=actual,
-        reclaimable_kib=usable,
+        sum_maximum_kib=sum(s.maximum_kib for s in sums),
+        sum_target_kib=sum(s.target_kib for s in sums),
+        sum_actual_kib=sum(s.actual_kib for s in sums),
+        reclaimable_kib=sum(s.usable_kib for s in sums),
         guests=sum(len(h.domains) for h in hosts),
-        guests_running=running,
+        guests_running=sum(s.running for s in sums),
     )

@@ -80,3 +80,25 @@ def periods(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
 
     monkeypatch.setattr(libvirt.virDomain, "setMemoryStatsPeriod", recording)
     return calls
+
+
+class _Unsupported(libvirt.libvirtError):
+    def __init__(self) -> None:
+        Exception.__init__(self, "unsupported")
+
+    def get_error_code(self) -> int:
+        return libvirt.VIR_ERR_NO_SUPPORT
+
+    def get_error_message(self) -> str:
+        return ("this function is not supported by the connection driver: "
+                "virDomainSetMemoryStatsPeriod")
+
+
+@pytest.fixture
+def periods_unsupported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A driver without stats periods: setMemoryStatsPeriod fails as libvirt says it."""
+
+    def unsupported(self: libvirt.virDomain, period: int, flags: int = 0) -> int:
+        raise _Unsupported()
+
+    monkeypatch.setattr(libvirt.virDomain, "setMemoryStatsPeriod", unsupported)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from memory_spy import memory_calls, periods  # noqa: F401 - fixtures for these tests
+from memory_spy import memory_calls, periods, periods_unsupported  # noqa: F401 - fixtures for these tests
 from tuihelpers import FakeFleetHandle
 
 

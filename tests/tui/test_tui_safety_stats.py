@@ -86,22 +86,7 @@ async def test_the_palette_has_it(node, periods):
     assert periods == [("quiet", 2, LIVE)]
 
 
-class _Unsupported(libvirt.libvirtError):
-    def __init__(self) -> None:
-        Exception.__init__(self, "unsupported")
-
-    def get_error_code(self) -> int:
-        return libvirt.VIR_ERR_NO_SUPPORT
-
-    def get_error_message(self) -> str:
-        return "this function is not supported by the connection driver"
-
-
-async def test_a_driver_that_cannot_gets_a_clear_message(node, monkeypatch):
-    def unsupported(self, period, flags=0):
-        raise _Unsupported()
-
-    monkeypatch.setattr(libvirt.virDomain, "setMemoryStatsPeriod", unsupported)
+async def test_a_driver_that_cannot_gets_a_clear_message(node, periods_unsupported):
     app = make_app([node(SPECS)])
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(app, pilot)

@@ -72,23 +72,9 @@ def test_help_screen(snap_compare):
     assert snap_compare(demo_app(), terminal_size=(100, 40), run_before=run_before)
 
 
-def test_typed_entry_dialog_with_an_error(snap_compare):
-    async def run_before(pilot) -> None:
-        app = pilot.app
-        await _ready(pilot)
-        _select(app, "web-frontend-01")
-        await pilot.pause()
-        await pilot.press("t")
-        await pilot.pause()
-        box = app.screen.query_one(Input)
-        box.cursor_blink = False
-        await pilot.press(*"1.5Q")
-        await pilot.pause()
+def _typing_a_target(text: str):
+    """web-frontend-01 selected, `t` pressed, `text` typed into the entry dialog."""
 
-    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=run_before)
-
-
-def test_typed_entry_dialog_with_a_value(snap_compare):
     async def run_before(pilot) -> None:
         app = pilot.app
         await _ready(pilot)
@@ -97,7 +83,15 @@ def test_typed_entry_dialog_with_a_value(snap_compare):
         await pilot.press("t")
         await pilot.pause()
         app.screen.query_one(Input).cursor_blink = False
-        await pilot.press(*"1.5G")
+        await pilot.press(*text)
         await pilot.pause()
 
-    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=run_before)
+    return run_before
+
+
+def test_typed_entry_dialog_with_an_error(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=_typing_a_target("1.5Q"))
+
+
+def test_typed_entry_dialog_with_a_value(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=_typing_a_target("1.5G"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from fleet_inbox import Inbox
-from memory_spy import memory_calls, periods  # noqa: F401 - fixtures for these tests
+from memory_spy import memory_calls, periods, periods_unsupported  # noqa: F401 - fixtures for these tests
 
 from balloon_tui.virt.fleet import Fleet
 from balloon_tui.virt.session import HostSession

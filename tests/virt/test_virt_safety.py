@@ -98,28 +98,10 @@ def test_read_only_and_vanished(
     assert periods == []
 
 
-class _Unsupported(libvirt.libvirtError):
-    def __init__(self) -> None:
-        Exception.__init__(self, "unsupported")
-
-    def get_error_code(self) -> int:
-        return libvirt.VIR_ERR_NO_SUPPORT
-
-    def get_error_message(self) -> str:
-        return ("this function is not supported by the connection driver: "
-                "virDomainSetMemoryStatsPeriod")
-
-
 def test_a_driver_without_stats_periods_says_so(
-    node: Callable[..., str], sessions: Callable[..., HostSession],
-    monkeypatch: pytest.MonkeyPatch,
+    node: Callable[..., str], sessions: Callable[..., HostSession], periods_unsupported: None,
 ) -> None:
     """The test driver supports it (test above); a driver that does not gets a clear line."""
-
-    def unsupported(self: libvirt.virDomain, period: int, flags: int = 0) -> int:
-        raise _Unsupported()
-
-    monkeypatch.setattr(libvirt.virDomain, "setMemoryStatsPeriod", unsupported)
     session = sessions(node(SPECS))
     result = arm(session, "quiet")
     assert not result.ok and result.error_code == libvirt.VIR_ERR_NO_SUPPORT

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import libvirt
 from nodefiles import GIB, DomainSpec
-from tuihelpers import TRUSTING, plain, ready, select, shown_target, until
+from tuihelpers import TRUSTING, on_track, plain, ready, select, shown_target, until
 from tuihelpers import make_app as _make_app
 
 from balloon_tui.tui.render import short_size
-from balloon_tui.tui.widgets.slider import BalloonSlider
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 def make_app(uris):
@@ -22,10 +21,6 @@ SPECS = [
 ]
 
 
-def _at(slider: BalloonSlider, x: int) -> tuple[int, int]:
-    """The widget offset of content column x (the slider has one cell of padding)."""
-    return (x + slider.gutter.left, 0)
-
 
 async def test_drag_writes_only_on_release(node, memory_calls):
     app = make_app([node(SPECS)])
@@ -36,11 +31,11 @@ async def test_drag_writes_only_on_release(node, memory_calls):
         changed: list[int] = []
         start = slider.x_of(slider.value)
         end = slider.track_width // 4
-        await pilot.mouse_down(slider, offset=_at(slider, start))
+        await pilot.mouse_down(slider, offset=on_track(slider, start))
         for x in range(start, end - 1, -3):
-            await pilot.hover(slider, offset=_at(slider, x))
+            await pilot.hover(slider, offset=on_track(slider, x))
             changed.append(slider.value)
-        await pilot.hover(slider, offset=_at(slider, end))
+        await pilot.hover(slider, offset=on_track(slider, end))
         assert slider.dragging
         # While dragging nothing reaches libvirt, however long it takes.
         app.fleet.refresh()
@@ -49,7 +44,7 @@ async def test_drag_writes_only_on_release(node, memory_calls):
         assert slider.value == slider.value_at(end)  # the live tick did not move the handle
         preview = plain(app.query_one("#panel-progress"))
         assert f"◆ {short_size(slider.value_at(end))}  let go to set this target" in preview
-        await pilot.mouse_up(slider, offset=_at(slider, end))
+        await pilot.mouse_up(slider, offset=on_track(slider, end))
         expected = slider.value_at(end)
         await until(lambda: memory_calls.accepted("alpha"), what="the write")
         assert memory_calls.attempted() == [("alpha", expected, LIVE)]
@@ -66,10 +61,10 @@ async def test_click_on_the_track_jumps_and_writes_on_release(node, memory_calls
         await select(app, pilot, "beta")
         slider = app.panel.slider
         x = slider.track_width // 2
-        await pilot.mouse_down(slider, offset=_at(slider, x))
+        await pilot.mouse_down(slider, offset=on_track(slider, x))
         assert slider.value == slider.value_at(x)  # jumped
         assert memory_calls.attempted() == []
-        await pilot.mouse_up(slider, offset=_at(slider, x))
+        await pilot.mouse_up(slider, offset=on_track(slider, x))
         await until(lambda: memory_calls.accepted("beta"), what="the write")
         assert memory_calls.attempted() == [("beta", slider.value_at(x), LIVE)]
         assert 3.5 * GIB < slider.value_at(x) < 4.5 * GIB
@@ -81,7 +76,7 @@ async def test_drag_past_the_end_is_the_maximum(node, memory_calls):
         await ready(app, pilot)
         await select(app, pilot, "alpha")
         slider = app.panel.slider
-        await pilot.mouse_down(slider, offset=_at(slider, 3))
+        await pilot.mouse_down(slider, offset=on_track(slider, 3))
         # Captured: the mouse may leave the widget (here: to the screen's right edge).
         outside = (app.size.width - 1, slider.region.y)
         assert outside[0] >= slider.content_region.right
@@ -105,10 +100,10 @@ async def test_changed_posts_while_dragging_committed_once(node, memory_calls):
             return original(message)
 
         slider.post_message = spy  # type: ignore[method-assign]
-        await pilot.mouse_down(slider, offset=_at(slider, 5))
-        await pilot.hover(slider, offset=_at(slider, 9))
-        await pilot.hover(slider, offset=_at(slider, 14))
-        await pilot.mouse_up(slider, offset=_at(slider, 14))
+        await pilot.mouse_down(slider, offset=on_track(slider, 5))
+        await pilot.hover(slider, offset=on_track(slider, 9))
+        await pilot.hover(slider, offset=on_track(slider, 14))
+        await pilot.mouse_up(slider, offset=on_track(slider, 14))
         assert seen.count("Committed") == 1
         assert seen.count("Changed") >= 2
         # Live data never posts Changed.
@@ -128,9 +123,9 @@ async def test_many_drags_coalesce_last_value_wins(node, memory_calls):
         slider = app.panel.slider
         ends = [10, 30, 20, 40, 25]
         for end in ends:
-            await pilot.mouse_down(slider, offset=_at(slider, end - 2))
-            await pilot.hover(slider, offset=_at(slider, end))
-            await pilot.mouse_up(slider, offset=_at(slider, end))
+            await pilot.mouse_down(slider, offset=on_track(slider, end - 2))
+            await pilot.hover(slider, offset=on_track(slider, end))
+            await pilot.mouse_up(slider, offset=on_track(slider, end))
         last = slider.value_at(ends[-1])
         # What the operator sees is the last drag at once, not the write in progress.
         assert shown_target(app, "beta").endswith(short_size(last))

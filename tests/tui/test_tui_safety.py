@@ -12,7 +12,7 @@ import libvirt
 import pytest
 from nodefiles import GIB, MIB, DomainSpec
 from textual.widgets import Button, Input, Static
-from tuihelpers import make_app, plain, ready, select, until
+from tuihelpers import make_app, on_track, plain, ready, select, until
 
 from balloon_tui.core.audit import AuditLog
 from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
@@ -25,9 +25,6 @@ SPECS = [
 ]
 FLOOR = 256 * MIB  # 128 MiB used + the 128 MiB minimum margin
 
-
-def _at(slider, x: int) -> tuple[int, int]:
-    return (x + slider.gutter.left, 0)
 
 
 async def _trigger(app, pilot, path: str) -> int | None:
@@ -51,12 +48,12 @@ async def _trigger(app, pilot, path: str) -> int | None:
         return 100 * MIB
     if path in ("drag", "click"):
         start = slider.x_of(slider.value) if path == "drag" else 1
-        await pilot.mouse_down(slider, offset=_at(slider, start))
+        await pilot.mouse_down(slider, offset=on_track(slider, start))
         if path == "drag":
             for x in (start - 1, start // 2, 1):
-                await pilot.hover(slider, offset=_at(slider, x))
+                await pilot.hover(slider, offset=on_track(slider, x))
         value = slider.value_at(1)
-        await pilot.mouse_up(slider, offset=_at(slider, 1))
+        await pilot.mouse_up(slider, offset=on_track(slider, 1))
         return value
     if path == "palette":
         await pilot.press("ctrl+p")

@@ -5,7 +5,7 @@ and undefined on the app's own libvirt connection (each test:/// open has its ow
 from __future__ import annotations
 
 from nodefiles import GIB, DomainSpec
-from tuihelpers import make_app, ready, select, until
+from tuihelpers import make_app, on_track, ready, select, until
 
 SPECS = [
     DomainSpec("alpha", max_kib=4 * GIB, current_kib=2 * GIB, stats_period=2),
@@ -20,9 +20,6 @@ def _conn(app, uri):
 def _notes(app) -> str:
     return " | ".join(f"{n.title}: {n.message}" for n in app._notifications)
 
-
-def _at(slider, x: int) -> tuple[int, int]:
-    return (x + slider.gutter.left, 0)
 
 
 async def test_the_selected_guest_vanishes(node, memory_calls):
@@ -50,8 +47,8 @@ async def test_vanishing_mid_drag_cancels_the_drag(node, memory_calls):
         await select(app, pilot, "alpha")
         slider = app.panel.slider
         start = slider.x_of(slider.value)
-        await pilot.mouse_down(slider, offset=_at(slider, start))
-        await pilot.hover(slider, offset=_at(slider, start + 6))
+        await pilot.mouse_down(slider, offset=on_track(slider, start))
+        await pilot.hover(slider, offset=on_track(slider, start + 6))
         assert slider.dragging
         dom = _conn(app, uri).lookupByName("alpha")
         dom.destroy()
@@ -59,7 +56,7 @@ async def test_vanishing_mid_drag_cancels_the_drag(node, memory_calls):
         app.fleet.refresh()
         await until(lambda: not slider.dragging, what="the drag to end")
         assert "the drag is cancelled, nothing was written" in _notes(app)
-        await pilot.mouse_up(slider, offset=_at(slider, start + 6))
+        await pilot.mouse_up(slider, offset=on_track(slider, start + 6))
         app.fleet.refresh()
         await pilot.pause(0.2)
         assert app.is_running
@@ -74,14 +71,14 @@ async def test_stopping_mid_drag_cancels_the_drag(node, memory_calls):
         await select(app, pilot, "beta")
         slider = app.panel.slider
         start = slider.x_of(slider.value)
-        await pilot.mouse_down(slider, offset=_at(slider, start))
-        await pilot.hover(slider, offset=_at(slider, start + 4))
+        await pilot.mouse_down(slider, offset=on_track(slider, start))
+        await pilot.hover(slider, offset=on_track(slider, start + 4))
         _conn(app, uri).lookupByName("beta").destroy()
         app.fleet.refresh()
         await until(lambda: not slider.dragging, what="the drag to end")
         assert "beta is now shut off" in _notes(app)
         assert "drag is cancelled" in _notes(app)
-        await pilot.mouse_up(slider, offset=_at(slider, start + 4))
+        await pilot.mouse_up(slider, offset=on_track(slider, start + 4))
         await pilot.pause(0.2)
     assert memory_calls.attempted() == []
 

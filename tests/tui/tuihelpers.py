@@ -73,6 +73,11 @@ async def select(app: BalloonApp, pilot: Any, name: str) -> tuple[str, str]:
     return row.domain.key
 
 
+def on_track(slider: Any, x: int) -> tuple[int, int]:
+    """The slider's widget offset of track column x (the slider has a cell of padding)."""
+    return (x + slider.gutter.left, 0)
+
+
 def shown_target(app: BalloonApp, name: str) -> str:
     """The target cell of `name` as the table shows it (plain text)."""
     row = next(r for r in app.rows.values() if r.domain.name == name)

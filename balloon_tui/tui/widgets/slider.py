@@ -137,11 +137,7 @@ class BalloonSlider(Widget, can_focus=True):
         dragging_this = self._dragging and subject == self.subject
         if self._dragging and not dragging_this:
             self._cancel_drag()
-        shown = (self.subject, self.actual, self.used, self.floor, self._live_value,
-                 self.maximum, self.value)
-        if not dragging_this and shown == (subject, actual, used, floor, target, maximum,
-                                           target):
-            return  # every tick of an unchanged guest: nothing to draw
+        # Everything drawn is reactive: an unchanged guest's tick draws nothing.
         with self.prevent(BalloonSlider.Changed):
             self.subject = subject
             self.actual = actual
@@ -151,7 +147,6 @@ class BalloonSlider(Widget, can_focus=True):
             if not dragging_this:
                 self.maximum = maximum
                 self.value = target
-        self.refresh()
 
     # -- geometry ---------------------------------------------------------------------------
     @property

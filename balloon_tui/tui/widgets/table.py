@@ -88,7 +88,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._sorted_by: tuple[str, bool] | None = None
         self._row_total = 0  # rows last shown, before the filter
         self._widths: dict[str, int] = {}
-        self._columns: list[tuple[str, str, int]] = []  # (key, label, width) on screen
+        self._columns: tuple[tuple[str, str, int], ...] = ()  # (key, label, width) on screen
         # Row key -> (the view it was built from, its line); dropped when the context moves.
         self._strips: dict[str, tuple[RowView, Strip]] = {}
         self._strip_context: tuple[object, ...] = ()
@@ -298,7 +298,7 @@ class DomainTable(ScrollView, can_focus=True):
         return line_strip(self.app.console, line_text(cells))
 
     def _row_strip(self, key: str) -> Strip:
-        context = (self.app.theme, tuple(self._columns))
+        context = (self.app.theme, self._columns)
         if context != self._strip_context:
             self._strips.clear()  # a new theme or new widths: every line is drawn afresh
             self._strip_context = context
@@ -376,11 +376,11 @@ class DomainTable(ScrollView, can_focus=True):
         if widths == self._widths and self._columns:
             return False
         self._widths = widths
-        self._columns = [
+        self._columns = tuple(
             (key, label, width if width is not None else widths[key])
             for key, label, width in COLUMNS
             if key != "host" or self.show_host
-        ]
+        )
         return True
 
     def on_resize(self) -> None:

@@ -137,3 +137,16 @@ AUTH_NODE = f"""<?xml version='1.0'?>
   </domain>
 </node>
 """
+
+
+def add_metadata(uri: str, name: str, *elements: str) -> str:
+    """Give the domain called `name` in the node file behind `uri` these elements of live
+    metadata, as any client of libvirtd could write them; returns `uri`."""
+    path = Path(uri.removeprefix("test://"))
+    marker = f"<name>{escape(name)}</name>"
+    text = path.read_text()
+    if marker not in text:
+        raise ValueError(f"no domain {name!r} in {path}")
+    block = f"\n    <metadata>{''.join(elements)}</metadata>"
+    path.write_text(text.replace(marker, marker + block, 1))
+    return uri

@@ -151,6 +151,9 @@ class DomainSnapshot:
     device: BalloonDevice = NO_BALLOON
     progress: Progress = NO_PROGRESS
     error: str | None = None
+    # Why the target remembered in the domain's metadata was not taken (out of range,
+    # malformed): that metadata is foreign text, and the target shows as unknown.
+    metadata_note: str | None = None
     # (host URI, UUID): made once here, read for every guest on every tick by the UI.
     key: tuple[str, str] = field(init=False, compare=False, repr=False)
 

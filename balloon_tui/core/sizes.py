@@ -10,6 +10,10 @@ MIB = 1024
 GIB = 1024 * 1024
 TIB = 1024 * 1024 * 1024
 
+# The smallest target balloon-tui sets, or believes from a domain's metadata (a guest with
+# less than this is not running anything); a guest whose maximum is smaller has that.
+MINIMUM_KIB = 1 * MIB
+
 ACCEPTED_FORMS = (
     "a size like 1.5G, 1536M, 1572864K, 1.5GiB, 2T, a percentage of the maximum like 75%, "
     "or a plain number of MiB"

@@ -8,15 +8,17 @@ turns successive actual sizes into a `Progress` (pending, converged, stalled).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from balloon_tui.core.display import shown
 from balloon_tui.core.model import (
     CONVERGED_TOLERANCE_KIB,
     Convergence,
     DomainState,
     Progress,
 )
-from balloon_tui.core.sizes import format_compact
+from balloon_tui.core.sizes import MINIMUM_KIB, format_compact
 
 DomainKey = tuple[str, str]  # (host URI, domain UUID)
 
@@ -65,6 +67,59 @@ class TargetBook:
         with self._lock:
             if self._records.pop(key, None) is not None:
                 self.version += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """A target found in a domain's metadata, checked: one to adopt, or why there is none."""
+
+    target_kib: int | None = None
+    note: str | None = None  # one line for the operator: what was found, and why it is ignored
+
+
+NOTHING_REMEMBERED = Remembered()
+
+# Cells of foreign metadata text quoted in a note: enough to recognise it, never a flood.
+QUOTED_CELLS = 24
+# 2**53 KiB (no machine has more) has 16 digits; a longer number is not parsed at all.
+_MOST_DIGITS = 16
+
+
+def check_remembered(found: Sequence[str | None], maximum_kib: int | None) -> Remembered:
+    """Adopt a remembered target only if this guest can have it.
+
+    Any client of libvirtd can write the metadata, so its value is a claim, not a fact: a
+    target above the maximum would turn a shrink step into a grow, one below the minimum a
+    grow into a "shrink". `found` holds the `kib` text of each element in our namespace
+    (None for an element that is not a plain `<target kib=…/>`).
+    """
+    if not found:
+        return NOTHING_REMEMBERED
+    if len(found) > 1:
+        return Remembered(note=f"{len(found)} remembered targets in metadata ignored: "
+                          "there should be one")
+    text = found[0]
+    if text is None:
+        return Remembered(note="remembered target in metadata ignored: "
+                          "not a <target kib='…'/> element")
+    if not (text.isascii() and text.isdigit()):
+        return Remembered(note=f"remembered target '{shown(text, QUOTED_CELLS)}' in metadata "
+                          "ignored: not a size in KiB")
+    if maximum_kib is None:
+        return Remembered(note="remembered target in metadata ignored: "
+                          "the guest's maximum is unknown")
+    if len(text.lstrip("0")) > _MOST_DIGITS:
+        return Remembered(note=f"remembered target {shown(text, QUOTED_CELLS)} KiB in metadata "
+                          f"ignored: above the maximum {format_compact(maximum_kib)}")
+    value = int(text)
+    if value > maximum_kib:
+        return Remembered(note=f"remembered target {format_compact(value)} in metadata "
+                          f"ignored: above the maximum {format_compact(maximum_kib)}")
+    minimum = max(1, min(MINIMUM_KIB, maximum_kib))
+    if value < minimum:
+        return Remembered(note=f"remembered target {format_compact(value)} in metadata "
+                          f"ignored: below the minimum {format_compact(minimum)}")
+    return Remembered(target_kib=value)
 
 
 @dataclass(slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from balloon_tui.core.model import DomainState
 from balloon_tui.core.sizes import format_compact
 
 
@@ -22,6 +23,12 @@ class ApplyMode(enum.Enum):
     def next(self) -> ApplyMode:
         """The `p` toggle: live <-> live+persist (config-only is chosen for shut-off guests)."""
         return ApplyMode.LIVE_PERSIST if self is ApplyMode.LIVE else ApplyMode.LIVE
+
+    def for_state(self, state: DomainState) -> ApplyMode:
+        """What a write to a guest in `state` can be: one without live memory (shut off) has
+        only its config. The one place this is decided: the request carries the result, so
+        the log, the audit and the flags sent all say the same."""
+        return self if state.is_active else ApplyMode.CONFIG
 
 
 @dataclass(frozen=True, slots=True)

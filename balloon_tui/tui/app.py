@@ -27,7 +27,7 @@ from textual.widgets import Footer, Input
 
 from balloon_tui.core.model import HostSnapshot
 from balloon_tui.core.safety import DEFAULT_POLICY, Assessment, SafetyPolicy
-from balloon_tui.core.sizes import format_compact
+from balloon_tui.core.sizes import MINIMUM_KIB, format_compact
 from balloon_tui.core.statsperiod import (
     DEFAULT_STATS_PERIOD,
 )
@@ -49,7 +49,7 @@ from balloon_tui.tui.view_actions import ViewActions
 from balloon_tui.tui.widgets.filterbox import FilterInput
 from balloon_tui.tui.widgets.logpanel import LogPanel
 from balloon_tui.tui.widgets.panel import MemoryPanel, PanelView
-from balloon_tui.tui.widgets.slider import MINIMUM_KIB, BalloonSlider
+from balloon_tui.tui.widgets.slider import BalloonSlider
 from balloon_tui.tui.widgets.statusbar import StatusBar
 from balloon_tui.tui.widgets.table import DomainTable
 
@@ -279,7 +279,7 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
         target = max(min(MINIMUM_KIB, domain.maximum_kib), min(int(target_kib),
                                                                 domain.maximum_kib))
         request = TargetRequest(domain.host_uri, domain.uuid, domain.name, target,
-                                mode=self.mode, previous_kib=row.target_kib)
+                                self.mode.for_state(domain.state), previous_kib=row.target_kib)
         current = self._current_target(row)
         assessment = self.policy.assess(domain, target, self.clock(), current)
         if assessment.needs_confirmation:

@@ -10,10 +10,20 @@ METADATA_NAMESPACE = "https://balloon-tui.dev/xmlns/target/1"
 METADATA_PREFIX = "btui"
 
 
-def balloon_device_from_xml(xml_text: str) -> BalloonDevice:
+def parse(xml_text: str) -> ET.Element | None:
+    """The domain element, parsed once for the device, the maximum and the metadata."""
     try:
-        root = ET.fromstring(xml_text)
+        return ET.fromstring(xml_text)
     except ET.ParseError:
+        return None
+
+
+def balloon_device_from_xml(xml_text: str) -> BalloonDevice:
+    return balloon_device(parse(xml_text))
+
+
+def balloon_device(root: ET.Element | None) -> BalloonDevice:
+    if root is None:
         return NO_BALLOON
     balloon = root.find("./devices/memballoon")
     if balloon is None:
@@ -31,3 +41,13 @@ def balloon_device_from_xml(xml_text: str) -> BalloonDevice:
         free_page_reporting=balloon.get("freePageReporting") == "on",
         stats_period=period,
     )
+
+
+def maximum_kib(root: ET.Element | None) -> int | None:
+    """`<memory>`: the maximum, as `info()[1]` and `balloon.maximum` give it (libvirt
+    writes it in KiB); None when it is not there in that form."""
+    memory = root.find("./memory") if root is not None else None
+    if memory is None or memory.get("unit", "KiB") != "KiB":
+        return None
+    text = (memory.text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 16 else None

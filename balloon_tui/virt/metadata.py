@@ -1,4 +1,9 @@
-"""Targets shared across runs and operators: live domain metadata in our XML namespace."""
+"""Targets shared across runs and operators: live domain metadata in our XML namespace.
+
+Read from the domain XML the session fetches anyway (one call, and it shows every element
+of ours, where `virDomainGetMetadata` returns only the first). Any client of libvirtd can
+write there: what is read is checked by `core.targets.check_remembered` before use.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +14,24 @@ import libvirt
 
 from balloon_tui.virt.domainxml import METADATA_NAMESPACE, METADATA_PREFIX
 
+_OURS = f"{{{METADATA_NAMESPACE}}}"
+_TARGET = f"{_OURS}target"
 
-def read_target(dom: libvirt.virDomain) -> int | None:
-    try:
-        text = dom.metadata(
-            libvirt.VIR_DOMAIN_METADATA_ELEMENT, METADATA_NAMESPACE, libvirt.VIR_DOMAIN_AFFECT_LIVE
-        )
-    except libvirt.libvirtError:
-        return None  # none written yet, or the domain is not running
-    try:
-        value = int(ET.fromstring(text).get("kib", ""))
-    except (ET.ParseError, ValueError):
-        return None
-    return value if value > 0 else None
+
+def remembered(root: ET.Element | None) -> tuple[str | None, ...]:
+    """The `kib` text of each element of ours in `<metadata>`; None for one that is not a
+    plain `<target kib=…/>` (children, another name, no `kib`)."""
+    block = root.find("./metadata") if root is not None else None
+    if block is None:
+        return ()
+    found: list[str | None] = []
+    for element in block:
+        if not element.tag.startswith(_OURS):
+            continue
+        kib = element.get("kib")
+        plain = element.tag == _TARGET and len(element) == 0
+        found.append(kib if plain else None)
+    return tuple(found)
 
 
 def write_target(dom: libvirt.virDomain, target_kib: int, user: str) -> bool:

@@ -10,13 +10,13 @@ import operator
 import socket
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
 import libvirt
 
 from balloon_tui.core.model import (
-    NO_BALLOON,
     BalloonDevice,
     DomainSnapshot,
     DomainState,
@@ -29,16 +29,20 @@ from balloon_tui.core.statsperiod import (
     StatsPeriodResult,
     period_looks_changed,
 )
-from balloon_tui.core.targets import STALL_SECONDS, ConvergenceTracker, TargetBook
+from balloon_tui.core.targets import (
+    STALL_SECONDS,
+    ConvergenceTracker,
+    TargetBook,
+    check_remembered,
+)
 from balloon_tui.core.writes import TargetRequest, WriteResult
-from balloon_tui.virt import metadata
+from balloon_tui.virt import domainxml, metadata
 from balloon_tui.virt.connection import (
     ConnectError,
     CredentialPrompt,
     display_uri,
     open_connection,
 )
-from balloon_tui.virt.domainxml import balloon_device_from_xml
 from balloon_tui.virt.errors import code_of, describe
 from balloon_tui.virt.guest_stats import guest_stats
 from balloon_tui.virt.stats_period import arm_stats
@@ -80,6 +84,8 @@ class HostSession:
         # process crashes (SIGSEGV) once the host answers again. Calls are ~1 ms apiece.
         self._calls = threading.RLock()
         self._devices: dict[str, tuple[DomainState, BalloonDevice]] = {}
+        # uuid -> why the target its metadata remembers was not adopted (shown in the panel)
+        self._ignored: dict[str, str] = {}
         self._open_lock = threading.Lock()
         # What libvirt said of each domain last tick: unchanged words, unchanged snapshot.
         self._seen: dict[str, tuple[tuple[Any, ...], DomainSnapshot]] = {}
@@ -122,6 +128,7 @@ class HostSession:
         self._register_events(conn)
         with self._lock:
             self._devices.clear()
+            self._ignored.clear()  # the metadata is read again, with the device
             self._seen.clear()  # a new connection reads every domain's XML again
             self._conn = conn
 
@@ -223,6 +230,8 @@ class HostSession:
             with self._lock:
                 for uuid in [u for u in self._devices if u not in seen]:
                     del self._devices[uuid]
+                for uuid in [u for u in self._ignored if u not in seen]:
+                    del self._ignored[uuid]
         self._seen = seen
         self._targets_seen = targets_version
         domains.sort(key=_BY_NAME)
@@ -326,6 +335,8 @@ class HostSession:
             stats=stats,
             device=device,
             progress=progress,
+            # Once a target of ours is set, it replaced the ignored one in the metadata too.
+            metadata_note=self._ignored.get(uuid) if record is None else None,
         )
 
     def device(self, dom: libvirt.virDomain, uuid: str, state: DomainState) -> BalloonDevice:
@@ -340,18 +351,29 @@ class HostSession:
         if cached is not None and cached[0] == state and not dirty:
             return cached[1]
         try:
-            device = balloon_device_from_xml(dom.XMLDesc(0))
+            root = domainxml.parse(dom.XMLDesc(0))
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 raise
-            device = NO_BALLOON
-        if cached is None:
-            remembered = metadata.read_target(dom)
-            if remembered is not None:
-                self.targets.adopt((self.uri, uuid), remembered, self.clock())
+            root = None
+        device = domainxml.balloon_device(root)
+        if cached is None and state.is_active:  # live metadata: only a running guest has it
+            self._remember(uuid, root)
         with self._lock:
             self._devices[uuid] = (state, device)
         return device
+
+    def _remember(self, uuid: str, root: ET.Element | None) -> None:
+        """First sight: adopt the target the live metadata remembers, if this guest can have
+        it; otherwise keep the reason, for the panel."""
+        remembered = check_remembered(metadata.remembered(root), domainxml.maximum_kib(root))
+        if remembered.target_kib is not None:
+            self.targets.adopt((self.uri, uuid), remembered.target_kib, self.clock())
+        with self._lock:
+            if remembered.note is None:
+                self._ignored.pop(uuid, None)
+            else:
+                self._ignored[uuid] = remembered.note
 
     # -- writing ----------------------------------------------------------------------
     def set_target(self, request: TargetRequest) -> WriteResult:

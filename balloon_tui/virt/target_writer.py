@@ -78,10 +78,15 @@ def _check(
         )
     if not device.present:
         return f"{request.name} has no balloon device (memballoon model='none')", flags
-    if not state.is_active:
-        flags = CONFIG  # a shut-off guest has only its config: that is what the operator means
-    elif state is DomainState.CRASHED:
-        return f"{request.name} has crashed", flags
+    if request.mode.for_state(state) is not request.mode:
+        # The app asks a shut-off guest for config only; a live request means it was running
+        # when the operator acted. Sent as config instead, the log and the audit would say
+        # something else than what was done.
+        return (
+            f"{request.name} is {state.word} now: nothing written "
+            f"({request.mode.label} needs a running guest; set it again for its config)",
+            flags,
+        )
     return None, flags
 
 

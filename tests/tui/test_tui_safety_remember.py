@@ -13,7 +13,7 @@ from nodefiles import GIB, MIB, DomainSpec
 from tuihelpers import make_app, plain, ready, select, shown_target, until
 
 from balloon_tui.tui.render import MARK_OUTSIDE, short_size
-from balloon_tui.virt import connection, metadata, session
+from balloon_tui.virt import connection, domainxml, metadata, session
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 SPECS = [
@@ -53,7 +53,8 @@ async def test_a_target_set_by_one_run_is_adopted_by_the_next(shared, memory_cal
         await pilot.press("plus")
         await until(lambda: memory_calls.accepted("alpha"), what="the write")
     want = 2 * GIB + 64 * MIB
-    assert metadata.read_target(conn.lookupByName("alpha")) == want
+    xml = conn.lookupByName("alpha").XMLDesc(0)
+    assert metadata.remembered(domainxml.parse(xml)) == (str(want),)
 
     second = make_app([uri])  # a restart, or another operator on the same host
     async with second.run_test(size=(100, 30)) as pilot:

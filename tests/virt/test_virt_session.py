@@ -32,8 +32,9 @@ from balloon_tui.core.model import (
     HostSnapshot,
     HostStatus,
 )
+from balloon_tui.core.targets import check_remembered
 from balloon_tui.core.writes import ApplyMode, TargetRequest
-from balloon_tui.virt import metadata
+from balloon_tui.virt import domainxml, metadata
 from balloon_tui.virt.connection import ConnectError
 from balloon_tui.virt.domainxml import balloon_device_from_xml
 from balloon_tui.virt.session import HostSession
@@ -374,15 +375,33 @@ def test_set_target_live_and_persist_takes_two_calls_on_the_test_driver(
     assert by_name(host.poll())["run-down"].target_kib == 3 * GIB
 
 
-def test_live_request_on_a_shut_off_domain_becomes_config(host: HostSession, memory_calls) -> None:
-    result = host.set_target(request(host, "off", 4 * GIB))
+def test_config_request_on_a_shut_off_domain_is_sent_as_config(
+    host: HostSession, memory_calls
+) -> None:
+    mode = ApplyMode.LIVE.for_state(DomainState.SHUTOFF)  # what the app asks for
+    assert mode is ApplyMode.CONFIG
+    result = host.set_target(request(host, "off", 4 * GIB, mode))
     assert result.ok, result.message
     assert result.flags == libvirt.VIR_DOMAIN_AFFECT_CONFIG == 2
     assert "config" in result.message and "next boot" in result.message
+    assert "(config only)" in result.summary
     assert memory_calls.sizes() == [(4 * GIB, 2)]
     d = by_name(host.poll())["off"]
     assert d.actual_kib == 4 * GIB  # the boot size of a shut-off guest
     assert d.state is DomainState.SHUTOFF
+
+
+@pytest.mark.parametrize("mode", [ApplyMode.LIVE, ApplyMode.LIVE_PERSIST])
+def test_live_request_on_a_shut_off_domain_is_refused(
+    host: HostSession, memory_calls, mode: ApplyMode
+) -> None:
+    """It was running when the operator acted: sent as config, the log and the audit would
+    say "live" for a config-only write."""
+    result = host.set_target(request(host, "off", 4 * GIB, mode))
+    assert not result.ok
+    assert result.message.startswith("off is shut off now: nothing written")
+    assert memory_calls.sizes() == []
+    assert by_name(host.poll())["off"].actual_kib == 6 * GIB
 
 
 def test_paused_domain_takes_a_live_target(host: HostSession, memory_calls) -> None:
@@ -501,11 +520,15 @@ def test_config_only_write_is_not_a_live_target(host: HostSession) -> None:
 
 
 # -- metadata --------------------------------------------------------------------------------
+def _remembered(dom: libvirt.virDomain) -> tuple[str | None, ...]:
+    return metadata.remembered(domainxml.parse(dom.XMLDesc(0)))
+
+
 def test_metadata_written_and_read_back(host: HostSession) -> None:
     dom = host.connection().lookupByUUIDString(UUID["run-down"])
-    assert metadata.read_target(dom) is None
+    assert _remembered(dom) == ()
     assert host.set_target(request(host, "run-down", 3 * GIB)).ok
-    assert metadata.read_target(dom) == 3 * GIB
+    assert _remembered(dom) == (str(3 * GIB),)
     raw = dom.metadata(
         libvirt.VIR_DOMAIN_METADATA_ELEMENT,
         "https://balloon-tui.dev/xmlns/target/1",
@@ -517,9 +540,15 @@ def test_metadata_written_and_read_back(host: HostSession) -> None:
     assert abs(int(element.get("at", "0")) - time.time()) < 60
 
 
-def test_metadata_garbage_is_ignored(host: HostSession) -> None:
+def test_metadata_garbage_is_not_a_target(host: HostSession) -> None:
     dom = host.connection().lookupByUUIDString(UUID["run-max"])
-    for xml in ("<target kib='lots'/>", "<target kib='-5'/>", "<target/>"):
+    for xml, found in [
+        ("<target kib='lots'/>", ("lots",)),
+        ("<target kib='-5'/>", ("-5",)),
+        ("<target/>", (None,)),
+        ("<target kib='5'><target kib='6'/></target>", (None,)),
+        ("<other kib='5'/>", (None,)),
+    ]:
         dom.setMetadata(
             libvirt.VIR_DOMAIN_METADATA_ELEMENT,
             xml,
@@ -527,7 +556,8 @@ def test_metadata_garbage_is_ignored(host: HostSession) -> None:
             "https://balloon-tui.dev/xmlns/target/1",
             libvirt.VIR_DOMAIN_AFFECT_LIVE,
         )
-        assert metadata.read_target(dom) is None, xml
+        assert _remembered(dom) == found, xml
+        assert check_remembered(found, 2 * GIB).target_kib is None, xml
 
 
 def test_a_new_session_adopts_the_target_from_metadata(
@@ -561,7 +591,7 @@ def test_every_write_is_audited_ok_and_refused(
         session.set_target(request(session, "run-down", 3 * GIB)),
         session.set_target(request(session, "no-balloon", 512 * MIB)),
         session.set_target(request(session, "run-down", 99 * GIB)),
-        session.set_target(request(session, "off", 5 * GIB, ApplyMode.LIVE_PERSIST)),
+        session.set_target(request(session, "off", 5 * GIB, ApplyMode.CONFIG)),
     ]
     assert [r.ok for r in outcomes] == [True, False, False, True]
     records = _audit_lines(path)
@@ -576,7 +606,7 @@ def test_every_write_is_audited_ok_and_refused(
         assert done["ok"] is result.ok
         assert done["result"] == ("ok" if result.ok else result.message)
     assert records[0]["flags"] == 1
-    assert records[7]["flags"] == 2  # live+persist on a shut-off guest: config only
+    assert (records[7]["flags"], records[7]["mode"]) == (2, "config")  # shut off: its config
     assert len({r["id"] for r in records}) == 4
 
 

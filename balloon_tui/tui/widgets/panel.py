@@ -46,13 +46,16 @@ def progress_text(row: RowView) -> Text:
     if domain.target_outside:
         return Text(f"{render.MARK_OUTSIDE} {progress.message or 'changed outside balloon-tui'}",
                     style=render.STYLE_WARN)
-    target = row.target_kib
+    target = panel_target(row)
     if target is None:
-        return Text("no target set from here: the balloon stays where it is",
+        text = Text("no target set from here: the balloon stays where it is",
                     style=render.STYLE_DIM)
+        if domain.metadata_note:  # built from foreign metadata by core: made visible, bounded
+            text.append(f"\n{render.MARK_STALLED} {domain.metadata_note}", render.STYLE_WARN)
+        return text
     if not domain.state.is_active:
-        return Text(f"shut off: {short_size(target)} applies at the next boot",
-                    style=render.STYLE_DIM)
+        return Text(f"{domain.state.word}: {short_size(target)} configured, used at the next "
+                    "boot; a change is config only", style=render.STYLE_DIM)
     distance = target - domain.actual_kib
     if abs(distance) <= 1024:
         return Text("✓ at the target", style="green")
@@ -75,6 +78,14 @@ def progress_text(row: RowView) -> Text:
         text.append("\n")
         text.append(progress.message, render.STYLE_DIM)
     return text
+
+
+def panel_target(row: RowView) -> int | None:
+    """The target shown: for a guest without live memory, its configured size when none is
+    on its way (libvirt's current size of a shut-off guest is the configured one)."""
+    if row.target_kib is None and not row.domain.state.is_active:
+        return row.domain.actual_kib
+    return row.target_kib
 
 
 def drag_text(value: int) -> Text:
@@ -113,7 +124,7 @@ def stats_hint(view: PanelView) -> str | None:
 def legend_text(view: PanelView) -> Text:
     domain = view.row.domain
     parts = [
-        ("▲ target ", view.row.target_kib, render.STYLE_TARGET),
+        ("▲ target ", panel_target(view.row), render.STYLE_TARGET),
         ("a actual ", domain.actual_kib, render.STYLE_FREE),
         ("u used ", domain.used_kib, render.STYLE_USED),
         ("f floor ", view.floor_kib, render.STYLE_FLOOR),

@@ -17,13 +17,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from balloon_tui.core.sizes import MIB
+from balloon_tui.core.sizes import MIB, MINIMUM_KIB
 from balloon_tui.tui import render
 from balloon_tui.tui.keys import LARGE_STEP_KIB, SMALL_STEP_KIB
 
 # Drag resolution: the largest of these not coarser than one cell of the track.
 _GRAINS_KIB = (1024 * MIB, 256 * MIB, 64 * MIB, 16 * MIB, 4 * MIB, 1 * MIB)
-MINIMUM_KIB = 1 * MIB
 HANDLE = "◆"
 TRACK = "─"
 

@@ -1,10 +1,15 @@
-"""The memory panel, host line, log and notifications, from hand-built snapshots."""
+"""The memory panel, host line, log and notifications: from hand-built snapshots, and a
+shut-off guest written through the real test driver."""
 
 from __future__ import annotations
 
-from nodefiles import GIB, MIB
-from tuihelpers import FAKE_URI, dom, emit, host, plain
+import json
 
+import libvirt
+from nodefiles import GIB, MIB, SHUTOFF, DomainSpec
+from tuihelpers import FAKE_URI, dom, emit, host, make_app, plain, ready, select, until
+
+from balloon_tui.core.audit import AuditLog
 from balloon_tui.core.model import (
     NO_BALLOON,
     BalloonDevice,
@@ -14,9 +19,11 @@ from balloon_tui.core.model import (
     HostStatus,
     Progress,
 )
-from balloon_tui.core.writes import TargetRequest, WriteResult
+from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
 from balloon_tui.tui import create_app
 from balloon_tui.tui.widgets.history import ScaledSparkline
+
+CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
 
 
 def _text(app, selector: str) -> str:
@@ -147,3 +154,49 @@ async def test_history_sparklines_cover_ten_minutes_and_are_bounded(fake):
         await emit(app, pilot, host(dom("a", 1, actual=3 * GIB, target_kib=GIB),
                                     taken_at=11_200.0))
         assert spark.data is not before  # reassigned: that is what redraws a Sparkline
+
+
+async def test_foreign_metadata_note_and_the_configured_size_of_a_shut_off_guest(fake):
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(100, 34)) as pilot:
+        note = "remembered target 8.00 GiB in metadata ignored: above the maximum 4.00 GiB"
+        await emit(app, pilot, host(
+            dom("a", 1, maximum=4 * GIB, actual=3 * GIB, metadata_note=note),
+            dom("off", 2, maximum=4 * GIB, actual=2 * GIB, state=DomainState.SHUTOFF)))
+        assert _text(app, "#panel-progress") == (
+            f"no target set from here: the balloon stays where it is\n⚠ {note}")
+        assert "▲ target –" in _text(app, "#panel-legend")
+        app.table.move_cursor(row=1)
+        await pilot.pause()
+        # libvirt's current size of a shut-off guest is its configured one: that is its target.
+        assert _text(app, "#panel-progress") == (
+            "shut off: 2.00G configured, used at the next boot; a change is config only")
+        assert "▲ target 2.00G" in _text(app, "#panel-legend")
+        assert app.table.get_cell_at((1, 3)).plain.strip() == "–"  # the table is unchanged
+
+
+async def test_a_write_to_a_shut_off_guest_is_config_in_the_log_the_audit_and_the_flags(
+    node, memory_calls, tmp_path
+):
+    audit = tmp_path / "audit.jsonl"
+    uri = node([DomainSpec("off", max_kib=4 * GIB, current_kib=2 * GIB, runstate=SHUTOFF)])
+    app = make_app([uri], fleet_options={"audit": AuditLog(audit)})
+    async with app.run_test(size=(100, 34)) as pilot:
+        await ready(app, pilot)
+        key = await select(app, pilot, "off")
+        assert app.mode is ApplyMode.LIVE  # the operator's mode; the guest has only a config
+        await pilot.press("plus")
+        wanted = 2 * GIB + 64 * MIB
+        await until(lambda: memory_calls.accepted("off"), what="the write")
+        assert memory_calls.attempted() == [("off", wanted, CONFIG)]
+        await until(lambda: app.rows[key].domain.actual_kib == wanted, what="the new config")
+        assert app.log_panel.lines_written[-2:] == [
+            "off: target 2.06 GiB requested (key +64.0 MiB, config only)",
+            "off: target 2.06 GiB (config only)",
+        ]
+        await until(lambda: "2.06G configured" in _text(app, "#panel-progress"),
+                    what="the panel")
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [(r["phase"], r["mode"], r["flags"], r["target_kib"]) for r in records] == [
+        ("attempt", "config", CONFIG, wanted), ("result", "config", CONFIG, wanted)]
+    assert records[1]["ok"] is True

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import libvirt
 import pytest
-from nodefiles import GIB, MIB, DomainSpec
+from nodefiles import GIB, MIB, DomainSpec, add_metadata
 from tuihelpers import make_app, plain, ready, select, shown_target, until
 
 from balloon_tui.tui.render import MARK_OUTSIDE, short_size
+from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
 from balloon_tui.virt import connection, domainxml, metadata, session
+from balloon_tui.virt.domainxml import METADATA_NAMESPACE
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 SPECS = [
@@ -90,3 +92,48 @@ async def test_a_balloon_moved_by_someone_else_says_so(shared):
                     what="beta outside (no target of ours there)")
         await select(app, pilot, "beta")
         assert "changed outside balloon-tui" in plain(app.query_one("#panel-progress"))
+
+
+# -- foreign metadata: any libvirtd client can write it ---------------------------------------
+FOREIGN = [DomainSpec("gamma", max_kib=4 * GIB, current_kib=3 * GIB, stats_period=2)]
+
+
+def _remembered(kib: object) -> str:
+    return f"<btui:target xmlns:btui='{METADATA_NAMESPACE}' kib='{kib}'/>"
+
+
+@pytest.mark.parametrize(
+    ("kib", "key", "sent", "words"),
+    [
+        # Adopted, 8 GiB made `-` a grow to the 4 GiB maximum, without a question.
+        (8 * GIB, "minus", 3 * GIB - 64 * MIB,
+         "remembered target 8.00 GiB in metadata ignored: above the maximum 4.00 GiB"),
+        # Adopted, 1 KiB made `+` ask about a "shrink" to 64 MiB.
+        (1, "plus", 3 * GIB + 64 * MIB,
+         "remembered target 1 KiB in metadata ignored: below the minimum 1.00 MiB"),
+        ("9" * 5000, "minus", 3 * GIB - 64 * MIB,
+         "remembered target 999999999999…99999999999 KiB in metadata ignored: above the "
+         "maximum 4.00 GiB"),
+    ],
+    ids=["above-maximum", "below-minimum", "absurd"],
+)
+async def test_foreign_metadata_out_of_range_never_steers_a_step(
+    node, memory_calls, kib, key, sent, words
+):
+    app = make_app([add_metadata(node(FOREIGN), "gamma", _remembered(kib))])
+    async with app.run_test(size=(120, 34)) as pilot:
+        await ready(app, pilot)
+        key_ = await select(app, pilot, "gamma")
+        assert app.rows[key_].domain.target_kib is None
+        assert shown_target(app, "gamma") == "–"  # unknown, as with no metadata at all
+        progress = plain(app.query_one("#panel-progress"))
+        assert "no target set from here" in progress
+        assert f"⚠ {words}" in progress
+        assert "▲ target –" in plain(app.query_one("#panel-legend"))
+        assert "target " not in plain(app.query_one("#hosts"))  # no absurd sum up there
+        await pilot.press(key)
+        await until(lambda: memory_calls.accepted("gamma"), what="the write")
+        assert not isinstance(app.screen, ConfirmFloorScreen)  # a step from actual: no question
+        assert memory_calls.attempted() == [("gamma", sent, LIVE)]
+        await until(lambda: app.rows[key_].domain.target_kib == sent, what="our target")
+        assert words not in plain(app.query_one("#panel-progress"))  # ours replaced it

@@ -12,7 +12,8 @@ import xml.etree.ElementTree as ET
 
 import libvirt
 
-from balloon_tui.virt.domainxml import METADATA_NAMESPACE, METADATA_PREFIX
+from balloon_tui.core.targets import Remembered, check_remembered
+from balloon_tui.virt.domainxml import METADATA_NAMESPACE, METADATA_PREFIX, maximum_kib
 
 _OURS = f"{{{METADATA_NAMESPACE}}}"
 _TARGET = f"{_OURS}target"
@@ -32,6 +33,11 @@ def remembered(root: ET.Element | None) -> tuple[str | None, ...]:
         plain = element.tag == _TARGET and len(element) == 0
         found.append(kib if plain else None)
     return tuple(found)
+
+
+def checked(root: ET.Element | None) -> Remembered:
+    """The remembered target, if this guest can have it; else why it is ignored."""
+    return check_remembered(remembered(root), maximum_kib(root))
 
 
 def write_target(dom: libvirt.virDomain, target_kib: int, user: str) -> bool:

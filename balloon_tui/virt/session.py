@@ -29,12 +29,7 @@ from balloon_tui.core.statsperiod import (
     StatsPeriodResult,
     period_looks_changed,
 )
-from balloon_tui.core.targets import (
-    STALL_SECONDS,
-    ConvergenceTracker,
-    TargetBook,
-    check_remembered,
-)
+from balloon_tui.core.targets import STALL_SECONDS, ConvergenceTracker, TargetBook
 from balloon_tui.core.writes import TargetRequest, WriteResult
 from balloon_tui.virt import domainxml, metadata
 from balloon_tui.virt.connection import (
@@ -366,7 +361,7 @@ class HostSession:
     def _remember(self, uuid: str, root: ET.Element | None) -> None:
         """First sight: adopt the target the live metadata remembers, if this guest can have
         it; otherwise keep the reason, for the panel."""
-        remembered = check_remembered(metadata.remembered(root), domainxml.maximum_kib(root))
+        remembered = metadata.checked(root)
         if remembered.target_kib is not None:
             self.targets.adopt((self.uri, uuid), remembered.target_kib, self.clock())
         with self._lock:

@@ -18,10 +18,6 @@ def parse(xml_text: str) -> ET.Element | None:
         return None
 
 
-def balloon_device_from_xml(xml_text: str) -> BalloonDevice:
-    return balloon_device(parse(xml_text))
-
-
 def balloon_device(root: ET.Element | None) -> BalloonDevice:
     if root is None:
         return NO_BALLOON

@@ -36,7 +36,6 @@ from balloon_tui.core.targets import check_remembered
 from balloon_tui.core.writes import ApplyMode, TargetRequest
 from balloon_tui.virt import domainxml, metadata
 from balloon_tui.virt.connection import ConnectError
-from balloon_tui.virt.domainxml import balloon_device_from_xml
 from balloon_tui.virt.session import HostSession
 
 HOST_MEMORY = 32 * GIB
@@ -665,4 +664,4 @@ def test_unwritable_audit_log_means_not_sent(
     ids=["bare", "no-balloon", "model-none", "virtio", "all-features", "off-and-junk", "junk"],
 )
 def test_balloon_device_from_xml(xml: str, device: BalloonDevice) -> None:
-    assert balloon_device_from_xml(xml) == device
+    assert domainxml.balloon_device(domainxml.parse(xml)) == device

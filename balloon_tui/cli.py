@@ -175,19 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Imported late: --help and --version must not need libvirt.
     from balloon_tui.core.audit import AuditError, AuditLog, default_audit_path
-    from balloon_tui.virt.connection import display_uri
     from balloon_tui.virt.fleet import Fleet
 
     audit = AuditLog(args.audit_log or default_audit_path())
     if args.once:
         return _once(uris, args.readonly, args.json, audit)
-    if not args.readonly:
-        # Found now, not at the first write (which it would refuse): a directory, a full
-        # disk, a path nobody may create.
-        try:
-            audit.session_start([display_uri(uri) for uri in uris], __version__)
-        except AuditError as exc:
-            return _fail(f"{exc} (give another --audit-log PATH, or --readonly)")
 
     from balloon_tui.core.safety import DEFAULT_POLICY, SafetyPolicy
 
@@ -206,6 +198,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             _fail(str(error))
         fleet.stop()
         return 2
+    if not args.readonly:
+        # Found now, not at the first write (which it would refuse): a directory, a full
+        # disk, a path nobody may create. After the connections: a session that never
+        # started writes nothing.
+        try:
+            audit.session_start(fleet.uris, __version__)
+        except AuditError as exc:
+            fleet.stop()
+            return _fail(f"{exc} (give another --audit-log PATH, or --readonly)")
     # With several hosts, one that is down now is shown as "disconnected — retrying".
     return _interactive(fleet, mouse=not args.no_mouse, policy=policy, arm_stats=args.arm_stats,
                         theme=args.theme)

@@ -101,8 +101,8 @@ def configured_hosts(path: Path | None = None) -> list[str]:
     try:
         data = read_config(path)
     except ConfigError as exc:
-        raise ConfigError(path, f"{exc.problem}; so the hosts to use (the hosts key) are "
-                          "unknown: fix the file, or give -c URI") from None
+        raise ConfigError(path, f"{exc.problem}, so its hosts setting cannot be read: fix "
+                          "the file, or give -c URI") from None
     return hosts_setting(data, path) or []
 
 

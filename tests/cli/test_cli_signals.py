@@ -141,3 +141,20 @@ def test_a_hangup_after_the_terminal_is_gone_exits_129_at_once(terminal: Termina
     terminal.proc.send_signal(signal.SIGHUP)
     assert terminal.proc.wait(timeout=10) == 128 + signal.SIGHUP
     assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize("argv", [["--once"], []], ids=["once", "tui"])
+def test_ctrl_c_while_connecting_is_130_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    argv: list[str],
+) -> None:
+    from balloon_tui import cli
+    from balloon_tui.virt.fleet import Fleet
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(Fleet, "connect_all", interrupted)
+    assert cli.main(["--demo", *argv]) == 128 + signal.SIGINT
+    assert capsys.readouterr().err == ""

@@ -20,9 +20,8 @@ The operator's choice (command palette → "Change theme") is remembered in
 `$XDG_CONFIG_HOME/balloon-tui/config.toml` as `theme = "..."`; the rest of the file, comments
 included, stays as the operator wrote it.
 
-Theme names, file names and the config's values are the operator's text: every notification
-here is plain text (`markup=False`) with controls made visible, so `theme = '[a="]'` is
-reported, not parsed.
+Theme names, file names and config values are the operator's text: notifications here are
+plain text (`markup=False`, controls made visible), so `theme = '[a="]'` is not parsed.
 """
 
 from __future__ import annotations
@@ -343,8 +342,7 @@ class ThemedApp(App[ReturnType]):
         try:
             return theme_setting(data, path)
         except ConfigError as exc:
-            self._theme_notes.append((f"{exc}; using {self._default()}", "theme",
-                                      "warning"))
+            self._theme_notes.append((f"{exc}; using {self._default()}", "theme", "warning"))
             return None
 
     def _default(self) -> str:
@@ -401,20 +399,18 @@ class ThemedApp(App[ReturnType]):
         path = self._config_file
         if path is None:
             return
-        if self._config_broken:
-            self.notify(f"{visible(str(path))} could not be read, so it is left alone: fix or "
-                        "delete it to remember the theme", title="theme not remembered",
-                        severity="warning", markup=False)
-            return
-        try:
-            set_config_value(path, "theme", name)
-        except ConfigError as exc:
-            self._config_broken = True
-            self.notify(visible(str(exc)), title="theme not remembered", severity="warning",
+        problem = (f"{path} could not be read, so it is left alone: fix or delete it to "
+                   "remember the theme") if self._config_broken else None
+        if problem is None:
+            try:
+                set_config_value(path, "theme", name)
+            except ConfigError as exc:
+                self._config_broken = True
+                problem = str(exc)
+            except OSError as exc:
+                problem = f"{path}: {exc.strerror or exc}"
+        if problem is not None:
+            self.notify(visible(problem), title="theme not remembered", severity="warning",
                         markup=False)
-            return
-        except OSError as exc:
-            self.notify(visible(f"{path}: {exc.strerror or exc}"),
-                        title="theme not remembered", severity="warning", markup=False)
             return
         self._remembered_theme = name

@@ -472,6 +472,13 @@ def test_cli_unknown_theme_is_an_error(no_ui, capsys):
     assert no_ui == []
 
 
+def test_cli_odd_theme_name_is_one_plain_line(no_ui, capsys):
+    assert cli.main(["--demo", "--theme", '[a="]\x1b[2J\u202e']) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "there is no theme" in line and '[a="]' in line and not has_unsafe(line)
+    assert no_ui == []
+
+
 def test_cli_theme_from_the_user_folder(no_ui, config_home):
     (config_home / "themes").mkdir(parents=True)
     (config_home / "themes" / "mine.toml").write_text(GOOD)

@@ -7,16 +7,21 @@ import contextlib
 import os
 import signal
 import sys
+import termios
 import threading
+import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from balloon_tui import __version__
+from balloon_tui.core.display import visible
 from balloon_tui.core.statsperiod import DEFAULT_STATS_PERIOD, MAX_STATS_PERIOD
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from balloon_tui.core.safety import SafetyPolicy
     from balloon_tui.virt.fleet import Fleet
 
@@ -27,7 +32,7 @@ ONCE_WAIT_SECONDS = 30.0
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"balloon-tui: {message} (see balloon-tui --help)\n")
+        self.exit(2, f"balloon-tui: {visible(message)} (see balloon-tui --help)\n")
 
 
 def demo_uri() -> str:
@@ -110,21 +115,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
-_MAX_URI = 2048
-
-
 def _uri(text: str) -> str:
-    """Refuse what no libvirt URI looks like before libvirt sees it (a NUL would crash it)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty URI; give one like qemu:///system")
-    if len(text) > _MAX_URI:
-        raise argparse.ArgumentTypeError(f"a URI of {len(text)} characters is too long")
-    if any(ch.isspace() or not ch.isprintable() for ch in text):
-        shown = text.encode("unicode_escape").decode("ascii")[:60]
-        raise argparse.ArgumentTypeError(
-            f"a URI cannot contain spaces or control characters: {shown!r}"
-        )
-    return text
+    from balloon_tui.core.uris import UriError, check_uri
+
+    try:
+        return check_uri(text)
+    except UriError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _margin(text: str) -> int:
@@ -157,30 +154,34 @@ def _stats_period(text: str) -> int:
     return value
 
 
+def _fail(message: str) -> int:
+    """One line on stderr, foreign text in it (URIs, paths, libvirt's words) made visible."""
+    print(f"balloon-tui: {visible(message)}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # ctrl+c before the app runs (while connecting): no traceback
+        return 128 + signal.SIGINT
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.json and not args.once:
-        print("balloon-tui: --json needs --once", file=sys.stderr)
-        return 2
+        return _fail("--json needs --once")
     if args.arm_stats is not None and args.readonly:
-        print("balloon-tui: --arm-stats writes a stats period; it cannot go with --readonly",
-              file=sys.stderr)
-        return 2
-    uris: list[str | None] = list(args.uris)
-    if args.demo:
-        uris.append(demo_uri())
-    if not uris:
-        from balloon_tui.core.config import configured_hosts
-
-        # No -c: the hosts listed in the config file, else libvirt's own default.
-        uris = list(configured_hosts()) or [None]
+        return _fail("--arm-stats writes a stats period; it cannot go with --readonly")
+    uris = _hosts(args.uris, args.demo)
+    if isinstance(uris, str):
+        return _fail(uris)
 
     if args.theme is not None and (problem := _unknown_theme(args.theme)):
-        print(f"balloon-tui: {problem}", file=sys.stderr)
-        return 2
+        return _fail(problem)
 
     # Imported late: --help and --version must not need libvirt.
-    from balloon_tui.core.audit import AuditLog, default_audit_path
+    from balloon_tui.core.audit import AuditError, AuditLog, default_audit_path
     from balloon_tui.virt.fleet import Fleet
 
     audit = AuditLog(args.audit_log or default_audit_path())
@@ -201,12 +202,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     fatal = {uri: e for uri, e in errors.items() if not e.needs_credentials}
     if fatal and (len(fatal) == len(fleet.workers)):
         for error in fatal.values():
-            print(f"balloon-tui: {error}", file=sys.stderr)
+            _fail(str(error))
         fleet.stop()
         return 2
+    if not args.readonly:
+        # Found now, not at the first write (which it would refuse): a directory, a full
+        # disk, a path nobody may create. After the connections: a session that never
+        # started writes nothing.
+        try:
+            audit.session_start(fleet.uris, __version__)
+        except AuditError as exc:
+            fleet.stop()
+            return _fail(f"{exc} (give another --audit-log PATH, or --readonly)")
     # With several hosts, one that is down now is shown as "disconnected — retrying".
     return _interactive(fleet, mouse=not args.no_mouse, policy=policy, arm_stats=args.arm_stats,
                         theme=args.theme)
+
+
+def _hosts(given: list[str], demo: bool) -> list[str | None] | str:
+    """The URIs to open (None: libvirt's default), or why there are none to trust.
+
+    -c and --demo win; else the config file's `hosts` (a broken file is an error: it may
+    name the hosts); else libvirt's default, LIBVIRT_DEFAULT_URI checked like any URI."""
+    from balloon_tui.core.config import ConfigError, configured_hosts
+    from balloon_tui.core.uris import UriError, check_uri
+
+    uris: list[str | None] = [*given, *([demo_uri()] if demo else [])]
+    if uris:
+        return uris
+    try:
+        uris = list(configured_hosts())
+    except ConfigError as exc:
+        return str(exc)
+    if uris:
+        return uris
+    # libvirt treats an empty LIBVIRT_DEFAULT_URI as unset.
+    default = os.environ.get("LIBVIRT_DEFAULT_URI", "")
+    if default:
+        try:
+            check_uri(default)
+        except UriError as exc:
+            return f"LIBVIRT_DEFAULT_URI: {exc}"
+    return [None]
 
 
 def _interactive(
@@ -219,31 +256,81 @@ def _interactive(
     app = create_app(fleet.bind, show_host=len(fleet.workers) > 1,
                      floor=policy or DEFAULT_POLICY, arm_stats=arm_stats, theme=theme,
                      user_config=True)
-    hard_exit_seconds = 5.0
-    # SIGHUP: the terminal is gone, there is nothing to restore, and Textual's shutdown can
-    # block for good writing to the dead tty (its output thread died on EIO): do not wait long.
-    hangup_exit_seconds = 1.5
+    return _run_until_signalled(app, fleet, mouse)
 
-    def leave(signum: int) -> None:
+
+# What Textual's driver writes when it leaves application mode (linux_driver.py): bracketed
+# paste, mouse reporting, kitty keys and focus events off, the main screen back, the cursor
+# shown. Written by us only when Textual cannot shut down in time.
+TERMINAL_RESTORE = ("\x1b[?2004l\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[<u"
+                    "\x1b[?1049l\x1b[?25h\x1b[?1004l")
+EXIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
+SHUTDOWN_SECONDS = 5.0  # for Textual to restore the terminal and close the connections
+# The terminal is gone: nothing to restore, and Textual's shutdown can block for good
+# writing to the dead tty (its output thread died on EIO).
+HANGUP_SECONDS = 1.5
+
+
+def _terminal_alive(fd: int) -> bool:
+    """False once the terminal has hung up (ssh dropped, tmux killed): the kernel then
+    answers every call on it with EIO."""
+    try:
+        termios.tcgetattr(fd)
+    except (termios.error, OSError):
+        return False
+    return True
+
+
+def _run_until_signalled(app: App[None], fleet: Fleet, mouse: bool) -> int:
+    """`app.run`, with SIGTERM, SIGHUP and SIGINT ending it like `q` does (Textual restores
+    the terminal) and the exit status 128 + the signal's number."""
+    tty = sys.__stderr__.fileno() if sys.__stderr__ is not None else 2  # Textual draws there
+    saved = termios.tcgetattr(tty) if _terminal_alive(tty) else None
+    timers: list[threading.Timer] = []
+
+    def hard_exit(signum: int) -> None:
+        """Textual did not finish in time: restore what we can ourselves, then leave."""
+        if saved is not None and _terminal_alive(tty):
+            with contextlib.suppress(OSError, termios.error):
+                os.write(tty, TERMINAL_RESTORE.encode())
+                termios.tcsetattr(tty, termios.TCSANOW, saved)
         fleet.stop(timeout=1.0)  # close the connections even if the UI cannot shut down
         os._exit(128 + signum)
 
-    def hang_up(signum: int, _frame: object) -> None:
-        # The terminal is gone (ssh dropped): leave within seconds, never spin on a dead tty.
-        if signum == signal.SIGHUP:
+    def ask_to_exit(code: int) -> None:
+        # From a thread: a signal handler runs on the loop's thread, between two bytecodes,
+        # where calling into the app could deadlock. Before the loop runs there is no app to
+        # ask yet: try again until it is there (or the hard exit comes).
+        deadline = time.monotonic() + SHUTDOWN_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                app.call_from_thread(app.exit, None, code)
+                return
+            except RuntimeError:
+                time.sleep(0.05)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        alive = _terminal_alive(tty)
+        if not alive:
             with contextlib.suppress(OSError):  # what is still drawn goes nowhere, not to EIO
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, 1)
                 os.dup2(devnull, 2)
-        threading.Thread(target=app.call_from_thread, args=(app.exit,), daemon=True).start()
-        wait = hangup_exit_seconds if signum == signal.SIGHUP else hard_exit_seconds
-        timer = threading.Timer(wait, leave, (signum,))
+        threading.Thread(target=ask_to_exit, args=(128 + signum,), daemon=True).start()
+        timer = threading.Timer(SHUTDOWN_SECONDS if alive else HANGUP_SECONDS, hard_exit,
+                                (signum,))
         timer.daemon = True
         timer.start()
+        timers.append(timer)
 
-    signal.signal(signal.SIGHUP, hang_up)
-    signal.signal(signal.SIGTERM, hang_up)
-    app.run(mouse=mouse)
+    previous = {number: signal.signal(number, on_signal) for number in EXIT_SIGNALS}
+    try:
+        app.run(mouse=mouse)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for timer in timers:
+            timer.cancel()
     return app.return_code or 0
 
 
@@ -268,11 +355,10 @@ def _once(uris: list[str | None], readonly: bool, as_json: bool, audit: object) 
     errors = fleet.connect_all(timeout=ONCE_WAIT_SECONDS)
     silent = [w.session.uri for w in fleet.workers.values() if not w.session.connected]
     for error in errors.values():
-        print(f"balloon-tui: {error}", file=sys.stderr)
+        _fail(str(error))
     for uri in silent:
         if uri not in errors:
-            print(f"balloon-tui: cannot open {uri}: no answer within {ONCE_WAIT_SECONDS:.0f} s",
-                  file=sys.stderr)
+            _fail(f"cannot open {uri}: no answer within {ONCE_WAIT_SECONDS:.0f} s")
     if errors or silent:
         return 2
     hosts: list[HostSnapshot] = [w.session.poll() for w in fleet.workers.values()]

@@ -3,19 +3,30 @@
 A write that cannot be logged is not sent. Each attempt is logged twice with one id: an
 "attempt" line before libvirt is called (so a crash mid-write still leaves a trace) and a
 "result" line after.
+
+A session that may write starts with a "session" line: it proves the log writable before the
+operator can ask for a write (a directory, a full disk or a path nobody may create is found
+then, not at the first write, which would be refused) and says who started what, when.
+
+Lines are JSON with non-ASCII text kept as it is, except controls, bidi and separator
+characters (a domain name may hold them): those are written as JSON escapes (\\u009b), so
+`tail` and `less` show the log as it is and the JSON still holds the exact string.
 """
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import os
 import threading
 import time
 import uuid as uuidlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from balloon_tui.core.display import has_unsafe
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.writes import TargetRequest, WriteResult
 
@@ -27,6 +38,14 @@ class AuditError(OSError):
 def default_audit_path() -> Path:
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(state) / "balloon-tui" / "audit.jsonl"
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False)
+    if has_unsafe(text):
+        # Such characters occur only inside JSON strings, where an escape means the same.
+        text = "".join(json.dumps(c)[1:-1] if has_unsafe(c) else c for c in text)
+    return text + "\n"
 
 
 def _user() -> str:
@@ -43,18 +62,35 @@ class AuditLog:
         self.user = _user()
 
     def _append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+        line = _json_line(record)
         with self._lock:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
                     os.write(fd, line.encode())
-                    os.fsync(fd)
+                    try:
+                        os.fsync(fd)
+                    except OSError as exc:
+                        # A pipe or /dev/null: written, and nothing there to make durable.
+                        if exc.errno != errno.EINVAL:
+                            raise
                 finally:
                     os.close(fd)
             except OSError as exc:
                 raise AuditError(f"cannot write the audit log {self.path}: {exc.strerror}") from exc
+
+    def session_start(self, uris: Sequence[str], version: str) -> None:
+        """The first line of a session that may write; AuditError when it cannot be written."""
+        self._append({
+            "action": "session",
+            "phase": "start",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "user": self.user,
+            "pid": os.getpid(),
+            "version": version,
+            "uris": list(uris),
+        })
 
     def _common(
         self, request: TargetRequest | StatsPeriodRequest, attempt_id: str, phase: str

@@ -2,20 +2,39 @@
 
     theme = "balloon-dark"                                    # remembered by the theme picker
     hosts = ["qemu+ssh://a/system", "qemu+ssh://b/system"]    # used when no -c is given
+
+`hosts` says which machines the tool acts on, so a mistake in it is an error that stops the
+program (`configured_hosts`): falling back to libvirt's default URI would point it at another
+host without a word. A bad `theme` only costs a colour scheme: the app reports it and uses
+the default (`theme_setting`).
 """
 
 from __future__ import annotations
 
 import os
-import re
+import stat
 import tomllib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import tomlkit
+import tomlkit.exceptions
+
+from balloon_tui.core.display import shown, visible
+from balloon_tui.core.uris import EXAMPLE, UriError, check_uri
+
+HEADER = "# balloon-tui settings (balloon-tui changes only the keys it sets; edit freely)\n"
+
 
 class ConfigError(ValueError):
-    pass
+    """What is wrong with the config file: one line naming the file (and the key)."""
+
+    def __init__(self, path: Path, problem: str, key: str | None = None) -> None:
+        where = visible(str(path)) + (f": {key}" if key else "")
+        super().__init__(f"{where}: {problem}")
+        self.path = path
+        self.key = key
+        self.problem = problem
 
 
 def config_home() -> Path:
@@ -29,86 +48,97 @@ def config_path() -> Path:
     return config_home() / "config.toml"
 
 
+def _brief(value: object) -> str:
+    """A wrong value as the operator wrote it, short and with its controls escaped."""
+    return shown(repr(value), 60)
+
+
 def read_config(path: Path) -> dict[str, Any]:
-    """The config file as a dict ({} when there is none); ConfigError when it is broken."""
+    """The config file as a dict ({} when there is none); ConfigError when it cannot be read
+    or is not TOML. The values are not checked here: see `hosts_setting`, `theme_setting`."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read it: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(path, f"cannot read it: {reason}") from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}") from None
-    if "theme" in data and not isinstance(data["theme"], str):
-        raise ConfigError(f"theme must be a name in quotes, not {data['theme']!r}")
-    if "hosts" in data:
-        hosts = data["hosts"]
-        if not isinstance(hosts, list) or not all(
-            isinstance(h, str) and h.strip() for h in hosts
-        ):
-            raise ConfigError(
-                f'hosts must be a list of libvirt URIs in quotes, like hosts = ["qemu:///system"];'
-                f" not {hosts!r}"
-            )
-    return data
+        raise ConfigError(path, f"not valid TOML: {exc}") from None
+
+
+def hosts_setting(data: dict[str, Any], path: Path) -> list[str] | None:
+    """The `hosts` list, each URI checked; None when the file has no `hosts`."""
+    if "hosts" not in data:
+        return None
+    hosts = data["hosts"]
+    if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+        raise ConfigError(
+            path,
+            f'must be a list of libvirt URIs in quotes, like hosts = ["{EXAMPLE}"]; '
+            f"not {_brief(hosts)}",
+            "hosts",
+        )
+    if not hosts:
+        raise ConfigError(path, "is empty: list at least one URI, or delete the line to use "
+                          "libvirt's default", "hosts")
+    for number, uri in enumerate(hosts, 1):
+        try:
+            check_uri(uri)
+        except UriError as exc:
+            raise ConfigError(path, f"entry {number}: {exc}", "hosts") from None
+    return list(dict.fromkeys(hosts))  # one connection per host, however often it is listed
 
 
 def configured_hosts(path: Path | None = None) -> list[str]:
-    """The `hosts` list, or [] (no file, no list, or a broken file: the app reports that)."""
+    """The hosts to use when no -c is given; [] when there is no file or no `hosts`.
+
+    ConfigError when the file cannot be read, is not TOML, or `hosts` is wrong: the file may
+    name the hosts, so going on with libvirt's default would act on the wrong machine."""
+    path = path or config_path()
     try:
-        data = read_config(path or config_path())
-    except ConfigError:
-        return []
-    return [h.strip() for h in data.get("hosts", [])]
+        data = read_config(path)
+    except ConfigError as exc:
+        raise ConfigError(path, f"{exc.problem}, so its hosts setting cannot be read: fix "
+                          "the file, or give -c URI") from None
+    return hosts_setting(data, path) or []
 
 
-def dump_config(config: Mapping[str, object]) -> str:
-    """A tiny TOML writer: strings, booleans, numbers and lists of strings."""
-    lines = ["# balloon-tui settings (written by balloon-tui; edit freely)"]
-    for key, value in config.items():
-        if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
-            raise ValueError(f"cannot write the key {key!r}")
-        lines.append(f"{key} = {_toml_value(key, value)}")
-    return "\n".join(lines) + "\n"
+def theme_setting(data: dict[str, Any], path: Path) -> str | None:
+    """The remembered theme name (not checked against the themes there are), or None."""
+    theme = data.get("theme")
+    if theme is not None and not isinstance(theme, str):
+        raise ConfigError(path, f"must be a theme name in quotes, not {_brief(theme)}", "theme")
+    return theme
 
 
-def _toml_value(key: str, value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return "[" + ", ".join(_toml_string(v) for v in value) + "]"
-    raise ValueError(f"cannot write {key} = {value!r}")
+def set_config_value(path: Path, key: str, value: str) -> None:
+    """Set one top-level key and keep the rest of the file as the operator wrote it: its
+    comments, order and layout (tomlkit edits the document; it does not write a new one).
 
-
-_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n",
-                 "\f": "\\f", "\r": "\\r"}
-
-
-def _toml_string(value: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
-    out = []
-    for ch in value:
-        if ch in _TOML_ESCAPES:
-            out.append(_TOML_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def write_config(path: Path, config: Mapping[str, object]) -> None:
-    """Write atomically: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    Written atomically, in place of the file a symlink points to (dotfile managers link
+    it), with the file's own permissions. ConfigError when the file is not TOML; OSError."""
+    target = path.resolve() if path.is_symlink() else path
     try:
-        temporary.write_text(dump_config(config), encoding="utf-8")
-        os.replace(temporary, path)
+        text = target.read_text(encoding="utf-8")
+        mode: int | None = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        text, mode = HEADER, None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, f"cannot read it: {exc}") from None
+    try:
+        document = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(path, f"not valid TOML: {exc}") from None
+    document[key] = value
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(document.as_string(), encoding="utf-8")
+        if mode is not None:
+            temporary.chmod(mode)
+        os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)

@@ -24,9 +24,15 @@ EXTRA: tuple[tuple[str, str], ...] = (
 
 def palette_commands() -> list[tuple[str, str, str]]:
     """(title, action, help) for every command."""
+    # One entry per thing to do: "quit" has two keys (q and ctrl+c).
+    displays: dict[str, list[str]] = {}
+    actions: dict[str, str] = {}
+    for key in keys.APP_KEYS:
+        displays.setdefault(key.description, []).append(key.display)
+        actions.setdefault(key.description, key.action)
     commands = [
-        (key.description[:1].upper() + key.description[1:], key.action, f"key {key.display}")
-        for key in keys.APP_KEYS
+        (text[:1].upper() + text[1:], actions[text], "key " + " or ".join(shown))
+        for text, shown in displays.items()
     ]
     commands += [(text[:1].upper() + text[1:], action, "") for action, text in EXTRA]
     return commands

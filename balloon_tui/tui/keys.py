@@ -68,6 +68,11 @@ APP_KEYS: tuple[KeyAction, ...] = (
     KeyAction("refresh", "ctrl+r", "^r", "refresh_now", "refresh", "poll the hosts now", "View"),
     KeyAction("help", "question_mark", "?", "help", "help", "show every key", "App", True),
     KeyAction("quit", "q", "q", "quit", "quit", "quit balloon-tui", "App", True),
+    # Textual binds ctrl+c to "copy" (and a hint on how to quit); here it quits, as in any
+    # terminal program, also while typing or in a dialog. Namespaced "app.quit": the typing
+    # guard in app.py (PRIORITY_ACTIONS, matched against plain action names) leaves it be.
+    KeyAction("quit.ctrl-c", "ctrl+c", "^c", "app.quit", "quit", "quit balloon-tui", "App",
+              priority=True),
 )
 
 # Keys that belong to one widget; listed in the help, bound by the widget itself.

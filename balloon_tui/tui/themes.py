@@ -17,7 +17,11 @@ text that `render.py` builds uses named styles ("balloon.target"), which `Themed
 the app's console from the same variables every time the CSS variables are computed.
 
 The operator's choice (command palette → "Change theme") is remembered in
-`$XDG_CONFIG_HOME/balloon-tui/config.toml` as `theme = "..."`.
+`$XDG_CONFIG_HOME/balloon-tui/config.toml` as `theme = "..."`; the rest of the file, comments
+included, stays as the operator wrote it.
+
+Theme names, file names and config values are the operator's text: notifications here are
+plain text (`markup=False`, controls made visible), so `theme = '[a="]'` is not parsed.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.color import Color as RichColor
 from rich.style import Style
@@ -46,8 +50,10 @@ from balloon_tui.core.config import (
     config_home,
     config_path,
     read_config,
-    write_config,
+    set_config_value,
+    theme_setting,
 )
+from balloon_tui.core.display import shown, visible
 from balloon_tui.tui import render
 
 if TYPE_CHECKING:
@@ -196,7 +202,8 @@ def parse_theme(text: str) -> Theme:
     if name is None:
         raise ThemeError("no name: add a line like  name = \"my-theme\"")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ThemeError(f"bad name {name!r}: letters, digits, - and _ (up to 64)")
+        raise ThemeError(f"bad name {shown(repr(name), 80)}: letters, digits, - and _ "
+                         "(up to 64)")
     if "primary" not in data:
         raise ThemeError("no primary colour: add a line like  primary = \"#6C9EF8\"")
     colours = {key: _check_colour(key, data[key]) for key in _COLOUR_KEYS if key in data}
@@ -292,7 +299,6 @@ class ThemedApp(App[ReturnType]):
 
     _theme_notes: list[tuple[str, str, SeverityLevel]]
     _config_file: Path | None = None
-    _config: dict[str, Any]
     _config_broken = False
     _theme_chosen = False  # by --theme or the config file (else: the default)
     _theme_explicit = False  # by --theme
@@ -304,7 +310,6 @@ class ThemedApp(App[ReturnType]):
         the default. `user_config=False`: neither the user's themes nor the config file
         (screenshots and snapshot tests must not depend on the machine)."""
         self._theme_notes = []
-        self._config = {}
         self._config_file = config_path() if user_config else None
         loaded, problems = load_themes(user_theme_dir() if user_config else None)
         for each in loaded:
@@ -313,22 +318,32 @@ class ThemedApp(App[ReturnType]):
             self._theme_notes.append((str(problem), "theme not loaded", "error"))
         chosen = theme
         if self._config_file is not None:
-            try:
-                self._config = read_config(self._config_file)
-            except ConfigError as exc:
-                self._config_broken = True
-                self._theme_notes.append((f"{self._config_file}: {exc}; using the defaults",
-                                          "settings not read", "warning"))
+            remembered = self._remembered_setting(self._config_file)
             if chosen is None:
-                chosen = self._config.get("theme")
+                chosen = remembered
         if chosen is not None and chosen not in self.available_themes:
-            self._theme_notes.append((f"there is no theme {chosen!r}; using {self._default()}",
-                                      "theme", "warning"))
+            self._theme_notes.append((f"there is no theme '{shown(chosen, 80)}'; using "
+                                      f"{self._default()}", "theme", "warning"))
             chosen = None
         self._theme_chosen = chosen is not None
         self._theme_explicit = theme is not None and chosen == theme
         self.theme = chosen or self._default()
         self._remembered_theme = self.theme
+
+    def _remembered_setting(self, path: Path) -> str | None:
+        """The config file's theme; what is wrong with the file goes into a notification."""
+        try:
+            data = read_config(path)
+        except ConfigError as exc:
+            self._config_broken = True  # not TOML: never rewritten by us
+            self._theme_notes.append((f"{exc}; using the defaults", "settings not read",
+                                      "warning"))
+            return None
+        try:
+            return theme_setting(data, path)
+        except ConfigError as exc:
+            self._theme_notes.append((f"{exc}; using {self._default()}", "theme", "warning"))
+            return None
 
     def _default(self) -> str:
         return DEFAULT_THEME if DEFAULT_THEME in self.available_themes else FALLBACK_THEME
@@ -366,7 +381,8 @@ class ThemedApp(App[ReturnType]):
             # Not remembered: the next terminal may have all the colours again.
             self.theme = self._remembered_theme = SIXTEEN_COLOUR_THEME
         for message, title, severity in self._theme_notes:
-            self.notify(message, title=title, severity=severity, timeout=12)
+            self.notify(shown(message, 400), title=title, severity=severity, timeout=12,
+                        markup=False)
         self._theme_notes = []
         self.theme_changed_signal.subscribe(self, self._theme_changed)
 
@@ -379,20 +395,22 @@ class ThemedApp(App[ReturnType]):
             self.remember_theme(theme.name)
 
     def remember_theme(self, name: str) -> None:
-        """Write the theme into the config file (keeping what else is there)."""
+        """Write the theme into the config file, keeping everything else in it as it is."""
         path = self._config_file
         if path is None:
             return
-        if self._config_broken:
-            self.notify(f"{path} could not be read, so it is left alone: fix or delete it "
-                        "to remember the theme", title="theme not remembered",
-                        severity="warning")
+        problem = (f"{path} could not be read, so it is left alone: fix or delete it to "
+                   "remember the theme") if self._config_broken else None
+        if problem is None:
+            try:
+                set_config_value(path, "theme", name)
+            except ConfigError as exc:
+                self._config_broken = True
+                problem = str(exc)
+            except OSError as exc:
+                problem = f"{path}: {exc.strerror or exc}"
+        if problem is not None:
+            self.notify(visible(problem), title="theme not remembered", severity="warning",
+                        markup=False)
             return
-        config = {**self._config, "theme": name}
-        try:
-            write_config(path, config)
-        except (OSError, ValueError) as exc:
-            self.notify(f"{path}: {exc}", title="theme not remembered", severity="warning")
-            return
-        self._config = config
         self._remembered_theme = name

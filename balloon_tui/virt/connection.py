@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import libvirt
 
+from balloon_tui.core.uris import UriError, check_uri
 from balloon_tui.virt.errors import code_of, describe
 from balloon_tui.virt.events import ensure_event_loop
 
@@ -65,7 +66,15 @@ def _check_node_file(uri: str | None) -> None:
 def open_connection(
     uri: str | None, readonly: bool = False, prompt: CredentialPrompt | None = None
 ) -> libvirt.virConnect:
-    """Open `uri` (None = libvirt's default); raises ConnectError with libvirt's reason."""
+    """Open `uri` (None = libvirt's default); raises ConnectError with libvirt's reason.
+
+    Nothing else escapes: this runs on a host's worker thread, where any other exception
+    would end the thread and leave the host "connecting" for good."""
+    if uri is not None:
+        try:
+            check_uri(uri)  # the CLI checked it already; a NUL would raise ValueError below
+        except UriError as exc:
+            raise ConnectError(uri, str(exc)) from None
     ensure_event_loop()
     _check_node_file(uri)
     flags = libvirt.VIR_CONNECT_RO if readonly else 0
@@ -101,6 +110,8 @@ def open_connection(
             reason += " (it needs credentials: the interactive screen asks for them)"
         raise ConnectError(display_uri(uri), reason, code_of(exc),
                            needs_credentials=asked and prompt is None) from None
+    except Exception as exc:  # the bindings' own checks (ValueError, TypeError, ...)
+        raise ConnectError(display_uri(uri), f"{type(exc).__name__}: {exc}") from None
     if conn is None:  # pragma: no cover - old bindings returned None instead of raising
         raise ConnectError(display_uri(uri), "libvirt returned no connection")
     try:

@@ -47,6 +47,10 @@ def backoff_seconds(failures: int) -> float:
     return min(FIRST_BACKOFF_SECONDS * 2.0 ** min(failures - 1, 16), MAX_BACKOFF_SECONDS)
 
 
+def _unexpected(exc: Exception) -> str:
+    return f"unexpected error while connecting: {type(exc).__name__}: {exc}"
+
+
 class HostWorker:
     def __init__(
         self,
@@ -139,6 +143,10 @@ class HostWorker:
                         failures = 0
                         continue
                     self._emit_status(HostStatus.DISCONNECTED, exc.reason)
+                    continue
+                except Exception as exc:  # a bug, not a host problem: say so, never die
+                    failures += 1
+                    self._emit_status(HostStatus.DISCONNECTED, _unexpected(exc))
                     continue
                 if self._stop.is_set():
                     return
@@ -271,6 +279,9 @@ class Fleet:
                 worker.session.open()
             except ConnectError as exc:
                 errors[worker.session.uri] = exc
+            except Exception as exc:  # a bug, not a host problem: report it as the host's
+                uri = worker.session.uri
+                errors[uri] = ConnectError(uri, _unexpected(exc))
 
         threads = [
             threading.Thread(target=open_one, args=(w,), daemon=True) for w in self.workers.values()

@@ -298,15 +298,3 @@ def test_hosts_come_from_the_config_file_when_no_uri_is_given(tmp_path, monkeypa
     assert main(["--once", "--audit-log", str(tmp_path / "audit.jsonl")]) == 0
     out = capsys.readouterr().out
     assert "from-config-a" in out and "from-config-b" in out
-
-
-def test_a_broken_hosts_list_is_a_config_error(tmp_path):
-    import pytest
-
-    from balloon_tui.core.config import ConfigError, configured_hosts, read_config
-
-    path = tmp_path / "config.toml"
-    path.write_text('hosts = "qemu:///system"\n')
-    with pytest.raises(ConfigError, match="hosts must be a list"):
-        read_config(path)
-    assert configured_hosts(path) == []

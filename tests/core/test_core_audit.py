@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from balloon_tui.core.audit import AuditError, AuditLog, default_audit_path
+from balloon_tui.core.display import has_unsafe
 from balloon_tui.core.sizes import GIB
 from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
 
@@ -169,3 +171,45 @@ def test_default_path_follows_xdg_state_home(
     assert default_audit_path() == tmp_path / "home" / ".local" / "state" / "balloon-tui" / (
         "audit.jsonl"
     )
+
+
+# -- the session line: the log proved writable at start ----------------------------------------
+def test_a_session_starts_with_a_line_saying_who_and_what(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "audit.jsonl"
+    AuditLog(path).session_start(["qemu:///system", "test:///default"], "9.9.9")
+    [record] = lines(path)
+    assert record["action"] == "session" and record["phase"] == "start"
+    assert record["uris"] == ["qemu:///system", "test:///default"]
+    assert record["version"] == "9.9.9" and record["pid"] == os.getpid()
+    assert record["user"] and record["time"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [("directory", "Is a directory"), ("/proc/1/x", ""), ("/dev/full", "No space left")],
+)
+def test_an_unwritable_log_is_found_by_the_session_line(
+    tmp_path: Path, where: str, reason: str
+) -> None:
+    path = tmp_path if where == "directory" else Path(where)
+    with pytest.raises(AuditError) as info:
+        AuditLog(path).session_start(["test:///default"], "0")
+    assert str(path) in str(info.value) and reason in str(info.value)
+
+
+def test_a_log_on_a_device_without_sync_is_still_written() -> None:
+    # /dev/null takes the line but cannot fsync (EINVAL): written, nothing to make durable.
+    AuditLog("/dev/null").session_start(["test:///default"], "0")
+
+
+def test_controls_and_bidi_in_a_name_are_escaped_in_the_file(tmp_path: Path) -> None:
+    name = "evil\x9b31m\u202ename\u2028ünï 名前\x1b\ud800"
+    path = tmp_path / "audit.jsonl"
+    AuditLog(path).attempt(dataclasses.replace(REQUEST, name=name), 1)
+    raw = path.read_bytes().decode("utf-8")
+    assert not has_unsafe(raw.rstrip("\n"))
+    assert "ünï 名前" in raw  # ordinary text stays readable
+    assert "\\u009b" in raw and "\\u202e" in raw and "\\u2028" in raw
+    [record] = lines(path)
+    assert record["name"] == name  # the exact string, for whoever reads the JSON

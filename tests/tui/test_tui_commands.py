@@ -22,10 +22,10 @@ def test_every_app_binding_comes_from_the_key_table_and_has_an_action():
     bound = {b.key: b for b in BalloonApp.BINDINGS}  # type: ignore[union-attr]
     for key in APP_KEYS:
         assert key.key in bound
-        name = key.action.split("(")[0]
+        name = key.action.split("(")[0].removeprefix("app.")
         assert callable(getattr(BalloonApp, f"action_{name}", None)), key.action
     for _display, action in ((d, a) for _t, a, d in palette_commands()):
-        name = action.split("(")[0]
+        name = action.split("(")[0].removeprefix("app.")
         assert callable(getattr(BalloonApp, f"action_{name}", None)), action
     # The keys the brief names, with Textual's names for them.
     assert {"minus", "plus", "underscore", "equals_sign", "t", "p", "l", "q",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import signal
 import time
 import tomllib
@@ -14,10 +15,12 @@ from rich.color import ColorType
 from rich.console import Console
 from textual.command import CommandPalette
 from textual.theme import BUILTIN_THEMES, Theme, ThemeProvider
-from tuihelpers import ready
+from textual.widgets._toast import Toast
+from tuihelpers import ready, until
 
 from balloon_tui import cli
-from balloon_tui.core.config import ConfigError, dump_config, read_config
+from balloon_tui.core.config import ConfigError, read_config, theme_setting
+from balloon_tui.core.display import has_unsafe, shown, visible
 from balloon_tui.tui import render
 from balloon_tui.tui.app import BalloonApp
 from balloon_tui.tui.screenshots import demo_app
@@ -314,17 +317,115 @@ async def test_a_remembered_theme_that_is_gone(config_home):
         assert any("deleted-theme" in m for m, _o in notes)
 
 
-def test_config_files_round_trip(tmp_path):
-    config = {"theme": 'odd "name" \\ ünïcode\t\x01\x7f\n', "other": True, "n": 3}
+COMMENTED = """\
+# my balloon-tui settings
+hosts = [
+    "test:///default",  # the lab box
+]
+theme = "balloon-light"   # easy on the eyes in daylight
+
+[extra]  # not ours: left as it is
+x = 1
+"""
+
+
+async def test_the_remembered_choice_keeps_the_operators_comments(config_home):
+    config_home.mkdir(parents=True)
+    path = config_home / "config.toml"
+    path.write_text(COMMENTED)
+    path.chmod(0o640)
+    app = demo_app(theme=None, user_config=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        assert app.theme == "balloon-light"
+        app.theme = "balloon-high-contrast"
+        await pilot.pause()
+        await pilot.pause()
+    assert path.read_text() == COMMENTED.replace('"balloon-light"', '"balloon-high-contrast"')
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+async def test_a_config_without_a_theme_gets_one_above_its_tables(config_home):
+    config_home.mkdir(parents=True)
+    path = config_home / "config.toml"
+    text = COMMENTED.replace('theme = "balloon-light"   # easy on the eyes in daylight\n', "")
+    path.write_text(text)
+    app = demo_app(theme=None, user_config=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        app.theme = "balloon-light"
+        await pilot.pause()
+        await pilot.pause()
+    written = path.read_text()
+    assert tomllib.loads(written) == {"hosts": ["test:///default"], "theme": "balloon-light",
+                                      "extra": {"x": 1}}
+    assert "# the lab box" in written and "[extra]  # not ours: left as it is" in written
+
+
+async def _toast(app: BalloonApp, words: str) -> str:
+    """The text of the one toast on screen that holds `words` (it has been drawn)."""
+
+    def found() -> list[str]:
+        # A Toast is a Static that draws its notification in render(): not its content.
+        texts = [toast.render().plain for toast in app.screen.query(Toast)]
+        return [text.partition("\n")[2] for text in texts if words in text]  # not the title
+
+    await until(lambda: len(found()) == 1, what=f"a toast saying {words!r}")
+    return found()[0]
+
+
+# Markup, an action, and a terminal control: theme names are the operator's text, never parsed.
+ODD_NAMES = ['[a="]', "[@click=app.quit]x", "[bold red]x", "bad\x9b31mname\u202e"]
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+async def test_an_odd_theme_name_in_the_config_is_reported_as_written(config_home, name):
+    config_home.mkdir(parents=True)
+    (config_home / "config.toml").write_text(f"theme = {json.dumps(name)}\n")
+    app = demo_app(theme=None, user_config=True)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await ready(app, pilot)
+        toast = await _toast(app, "there is no theme")
+        assert app.theme == DEFAULT_THEME and app.is_running
+        assert visible(name) in toast and not has_unsafe(toast)
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+async def test_an_odd_name_in_a_theme_file_is_reported_as_written(config_home, name):
+    (config_home / "themes").mkdir(parents=True)
+    (config_home / "themes" / "odd.toml").write_text(
+        GOOD.replace('name = "mine"', f"name = {json.dumps(name)}"))
+    app = demo_app(theme=None, user_config=True)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await ready(app, pilot)
+        toast = await _toast(app, "odd.toml")
+        assert app.is_running and name not in app.available_themes
+        assert f"bad name {shown(repr(name))}" in toast and not has_unsafe(toast)
+        # The palette's theme list still opens and lists only real themes.
+        app.action_change_theme()
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        offered = [name for name, _run in ThemeProvider(app.screen).commands]
+        assert DEFAULT_THEME in offered and name not in offered
+
+
+async def test_a_config_value_with_markup_in_a_wrong_setting(config_home):
+    config_home.mkdir(parents=True)
+    (config_home / "config.toml").write_text('theme = ["[a=\\"]"]\n')
+    app = demo_app(theme=None, user_config=True)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await ready(app, pilot)
+        toast = await _toast(app, "must be a theme name")
+        assert '[a="]' in toast.replace("\\", "")
+
+
+def test_a_theme_that_is_not_a_name_is_a_config_error(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text(dump_config(config))
-    assert read_config(path) == config
-    assert read_config(tmp_path / "missing.toml") == {}
     path.write_text("theme = 3\n")
-    with pytest.raises(ConfigError, match="theme must be a name"):
-        read_config(path)
-    with pytest.raises(ValueError):
-        dump_config({"table": {"a": 1}})
+    with pytest.raises(ConfigError, match="theme: must be a theme name") as info:
+        theme_setting(read_config(path), path)
+    assert str(path) in str(info.value)
+    assert read_config(tmp_path / "missing.toml") == {}
 
 
 def test_sixteen_colour_terminals_get_the_sixteen_colour_theme():
@@ -368,6 +469,13 @@ def test_cli_unknown_theme_is_an_error(no_ui, capsys):
     assert cli.main(["--demo", "--theme", "nope"]) == 2
     err = capsys.readouterr().err
     assert "there is no theme 'nope'" in err and "balloon-light" in err
+    assert no_ui == []
+
+
+def test_cli_odd_theme_name_is_one_plain_line(no_ui, capsys):
+    assert cli.main(["--demo", "--theme", '[a="]\x1b[2J\u202e']) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "there is no theme" in line and '[a="]' in line and not has_unsafe(line)
     assert no_ui == []
 
 

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 from balloon_tui.core.model import HostSnapshot, HostStatus
 from balloon_tui.core.summary import MemorySummary, summarize
 from balloon_tui.tui.render import short_size
-from balloon_tui.tui.widgets.statusbar import STATUS_SIGNS, host_name
+from balloon_tui.tui.widgets.statusbar import STATUS_SIGNS, host_labels
 
 ALL_HOSTS = "*"
 
@@ -37,6 +37,7 @@ def host_rows(hosts: list[HostSnapshot]) -> list[tuple[str, list[Text | str]]]:
     rows: list[tuple[str, list[Text | str]]] = [
         (ALL_HOSTS, _row(Text("all hosts", style="bold"), Text(""), "", summarize(hosts)))
     ]
+    labels = host_labels(hosts)
     for host in hosts:
         symbol, style = STATUS_SIGNS[host.status]
         state = Text(f"{symbol} {host.status.word}", style=style)
@@ -45,7 +46,7 @@ def host_rows(hosts: list[HostSnapshot]) -> list[tuple[str, list[Text | str]]]:
             if host.fetch_seconds is not None and host.status is not HostStatus.DISCONNECTED
             else "–"
         )
-        rows.append((host.uri, _row(Text(host_name(host)), state, poll, summarize([host]))))
+        rows.append((host.uri, _row(Text(labels[host.uri]), state, poll, summarize([host]))))
     return rows
 
 

@@ -58,9 +58,9 @@ from balloon_tui.tui.widgets.table import DomainTable
 DomainKey = tuple[str, str]
 PRIORITY_ACTIONS = frozenset(key.action for key in APP_KEYS if key.priority)
 UNDO_DEPTH = 50  # targets remembered per guest for `u`
-# From this width the panel stands beside the table (app.tcss: at least 70 cells): narrower,
-# the table would keep under 80 cells, too few for its fixed columns, a name and a bar.
-WIDE_FROM = 150
+# From this width the panel (app.tcss: at least 70 cells) stands beside the table, which
+# keeps the 86 its fixed columns, a 16-cell name and a 12-cell bar need; narrower, they stack.
+WIDE_FROM = 160
 
 
 class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[None]):

@@ -21,8 +21,8 @@ from balloon_tui.core.model import DomainSnapshot
 from balloon_tui.core.safety import Assessment
 from balloon_tui.tui import render
 
-# The name's share of the title line (the box is 72 cells; the words take the rest).
-TITLE_NAME_CELLS = 40
+# The name's share of the title line (the box is 72 cells, the words take 28, the corners 4).
+TITLE_NAME_CELLS = 36
 
 
 class ConfirmFloorScreen(ModalScreen[bool]):

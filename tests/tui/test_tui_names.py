@@ -147,3 +147,25 @@ async def _host_surfaces(hostname: str) -> None:
 @given(hostname=domain_names())
 def test_generated_host_names_in_the_status_bar_and_the_hosts_screen(hostname):
     asyncio.run(_host_surfaces(hostname))
+
+
+async def test_a_theme_name_with_markup_is_quoted_not_read(tmp_path, monkeypatch):
+    """`theme = '[a="]'` in config.toml, and a theme file called that: toasts, no crash."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    folder = tmp_path / "balloon-tui"
+    (folder / "themes").mkdir(parents=True)
+    (folder / "config.toml").write_text("theme = '[a=\"]'\n")
+    (folder / "themes" / "bad.toml").write_text("name = '[@click=app.quit]\u202e'\n"
+                                                "primary = '#6C9EF8'\n")
+    fake = FakeFleetHandle()
+    app = create_app(fake.factory, log_clock=False, user_config=True)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await until(lambda: len(app.screen.query(Toast)) >= 2, what="both toasts")
+        messages = [toast._notification.message for toast in app.screen.query(Toast)]
+        assert any("there is no theme '[a=\"]'" in message for message in messages)
+        assert any("[@click=app.quit]\\u202e" in message for message in messages)
+        check_screen(app)
+        for toast in list(app.screen.query(Toast)):
+            await pilot.click(toast)
+        await pilot.pause()
+        assert app.is_running  # the click on [@click=app.quit] quit nothing

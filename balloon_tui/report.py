@@ -1,4 +1,8 @@
-"""`--once`: print every connection's snapshot as a table or JSON, for scripts and bug reports."""
+"""`--once`: print every connection's snapshot as a table or JSON, for scripts and bug reports.
+
+The table shows names as the TUI does (`visible`: controls escaped, never markup: every cell
+is a `Text`, which Rich does not parse); the JSON keeps libvirt's exact strings.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from balloon_tui.core.display import visible
 from balloon_tui.core.model import FleetSnapshot
 from balloon_tui.core.sizes import format_compact
 
@@ -46,8 +52,9 @@ def snapshot_json(fleet: FleetSnapshot) -> str:
 
 def print_table(fleet: FleetSnapshot, console: Console) -> None:
     for host in fleet.hosts:
-        title = (
-            f"{host.label} ({host.uri}) — RAM {format_compact(host.memory_total_kib)}, "
+        title = Text(
+            f"{visible(host.label)} ({visible(host.uri)}) — RAM "
+            f"{format_compact(host.memory_total_kib)}, "
             f"free {format_compact(host.memory_free_kib)}, {host.status.word}"
         )
         table = Table(title=title, title_justify="left", box=None, pad_edge=False)
@@ -61,7 +68,7 @@ def print_table(fleet: FleetSnapshot, console: Console) -> None:
             balloon = d.device.model
             if d.device.present:
                 balloon += f" {d.device.stats_period}s" if d.device.stats_period else " no-stats"
-            table.add_row(
+            table.add_row(*(Text(visible(cell)) for cell in (
                 d.name,
                 f"{d.state.symbol} {d.state.word}",
                 format_compact(d.maximum_kib),
@@ -70,6 +77,6 @@ def print_table(fleet: FleetSnapshot, console: Console) -> None:
                 format_compact(d.used_kib),
                 balloon,
                 note,
-            )
+            )))
         console.print(table)
         console.print()

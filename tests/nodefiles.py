@@ -56,6 +56,16 @@ class DomainSpec:
         return self.max_kib if self.current_kib is None else self.current_kib
 
 
+def xml_text(text: str) -> str:
+    """`text` as XML character data that parses back to exactly `text`: markup characters and
+    every control character as references (a raw CR would be read as a newline; XML 1.0 has
+    no way at all to write the other C0 controls, nor U+FFFE and U+FFFF)."""
+    return "".join(
+        f"&#{ord(c)};" if c in "&<>\"'" or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F else c
+        for c in text
+    )
+
+
 def memballoon_xml(spec: DomainSpec) -> str:
     if spec.balloon is None:
         return ""
@@ -74,7 +84,7 @@ def domain_xml(spec: DomainSpec, uuid: str, *, runstate: bool = True) -> str:
     """The `<domain>` element; runstate=False leaves out `<test:runstate>` (for defineXML)."""
     state = f"\n    <test:runstate>{spec.runstate}</test:runstate>" if runstate else ""
     return f"""  <domain type='test'>
-    <name>{escape(spec.name)}</name>
+    <name>{xml_text(spec.name)}</name>
     <uuid>{uuid}</uuid>
     <memory unit='KiB'>{spec.max_kib}</memory>
     <currentMemory unit='KiB'>{spec.actual_kib}</currentMemory>

@@ -119,3 +119,12 @@ def shown(text: str, width: int | None = None) -> str:
     """`visible`, then `fit_cells` when a width is given: the one call for a foreign string."""
     safe = visible(text)
     return safe if width is None else fit_cells(safe, width)
+
+
+def plural(count: int, noun: str) -> str:
+    """`noun` as it reads after `count`: "1 guest", "0 guests", "2 guests"."""
+    return noun if count == 1 else noun + "s"
+
+
+def counted(count: int, noun: str) -> str:
+    return f"{count} {plural(count, noun)}"

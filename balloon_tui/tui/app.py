@@ -22,9 +22,11 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input
 
+from balloon_tui.core.display import visible
 from balloon_tui.core.model import HostSnapshot
 from balloon_tui.core.safety import DEFAULT_POLICY, Assessment, SafetyPolicy
 from balloon_tui.core.sizes import MINIMUM_KIB, format_compact
@@ -56,6 +58,9 @@ from balloon_tui.tui.widgets.table import DomainTable
 DomainKey = tuple[str, str]
 PRIORITY_ACTIONS = frozenset(key.action for key in APP_KEYS if key.priority)
 UNDO_DEPTH = 50  # targets remembered per guest for `u`
+# From this width the panel (app.tcss: at least 70 cells) stands beside the table, which
+# keeps the 86 its fixed columns, a 16-cell name and a 12-cell bar need; narrower, they stack.
+WIDE_FROM = 160
 
 
 class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[None]):
@@ -63,7 +68,7 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
     TITLE = "balloon-tui"
     COMMANDS = App.COMMANDS | {BalloonCommands}
     BINDINGS: ClassVar[list[BindingType]] = [key.binding() for key in APP_KEYS]
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (50, "-tall")]
 
     def __init__(
@@ -107,6 +112,20 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
         self._auth_user: dict[str, str] = {}
         self._closing = False
         self._gc_frozen = False
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast as plain text: messages quote names, URIs and libvirt's words, and a
+        name like `[@click=app.target_maximum]` in markup is an action a click would run."""
+        super().notify(visible(message), title=visible(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -207,8 +226,9 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
                 self.refresh_views()
             self._after_snapshots(hosts)
         except Exception:  # a surprise in one tick must not end the session
-            self.log_panel.add("internal error applying a snapshot:\n" + traceback.format_exc(),
-                               "error")
+            self.log_panel.add("internal error applying a snapshot:", "error")
+            for line in traceback.format_exc().splitlines():
+                self.log_panel.add(line, "error")
         if self.fleet is not None and self.view.reported() >= len(self.fleet.uris):
             self.ready.set()
 

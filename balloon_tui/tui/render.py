@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
 from rich.text import Text
 
+from balloon_tui.core.display import shown, visible
 from balloon_tui.core.model import Convergence, DomainSnapshot, DomainState
 from balloon_tui.core.sizes import format_compact
 
@@ -141,20 +143,23 @@ def state_text(state: DomainState) -> Text:
     return Text(f"{state.symbol} {state.word}", style=_STATE_STYLES[state])
 
 
-def name_text(row: RowView) -> Text:
+ERROR_PREFIX = MARK_ERROR + " "
+
+
+def name_text(row: RowView, width: int | None = None) -> Text:
+    """The name as the operator reads it (`shown`: controls visible, never markup), after a
+    ✖ when something failed; in at most `width` cells, cut in the middle so that
+    web-frontend-01 and -02 stay apart."""
     domain = row.domain
     if domain.error or row.failed:
-        return Text.assemble((MARK_ERROR + " ", STYLE_ERROR), domain.name)
-    return Text(domain.name)
+        room = None if width is None else width - len(ERROR_PREFIX)
+        return Text.assemble((ERROR_PREFIX, STYLE_ERROR), shown(domain.name, room))
+    return Text(shown(domain.name, width))
 
 
-def middle_truncate(text: Text, width: int) -> Text:
-    """Cut the middle, not the end: web-frontend-01 and -02 stay apart."""
-    if text.cell_len <= width or width < 5:
-        return text
-    head = (width - 1) // 2
-    tail = width - 1 - head
-    return text[:head] + Text("…", STYLE_DIM) + text[len(text) - tail :]
+def name_cells(name: str) -> int:
+    """The cells a name takes on screen, as `name_text` shows it."""
+    return cell_len(visible(name))
 
 
 def size_text(kib: int | None, style: str = "") -> Text:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from textual.notifications import SeverityLevel
 
+from balloon_tui.core.display import counted
 from balloon_tui.core.model import HostSnapshot, HostStatus
 from balloon_tui.tui.history import History
 from balloon_tui.tui.pending import PendingWrites
@@ -72,7 +73,8 @@ class FleetView:
             return [Event(f"{name}: {host.status.word}: {host.error}", "error", True,
                           f"{name}: {host.status.word}")]
         if before is None or before.status is not host.status:
-            guests = f" ({len(host.domains)} guests)" if host.status is HostStatus.OK else ""
+            guests = (f" ({counted(len(host.domains), 'guest')})"
+                      if host.status is HostStatus.OK else "")
             severity: SeverityLevel = (
                 "warning" if host.status is HostStatus.SLOW else "information"
             )

@@ -79,7 +79,8 @@ async def test_above_the_maximum_is_refused_inline(node, memory_calls):
         await pilot.press(*"5G", "enter")
         await pilot.pause()
         assert app.screen is screen
-        assert "above the maximum 4.00 GiB" in str(screen.query_one("#entry-check").render())
+        assert "5 GiB is above the maximum 4 GiB by 1 GiB" in str(
+            screen.query_one("#entry-check").render())
     assert memory_calls.attempted() == []
 
 

@@ -14,7 +14,7 @@ from balloon_tui.core.writes import TargetRequest, WriteResult
 from balloon_tui.tui import render
 from balloon_tui.tui.history import History
 from balloon_tui.tui.pending import CONFIRM_TICKS, PendingWrites
-from balloon_tui.tui.render import RowView, bar_text, middle_truncate, short_size, sortable
+from balloon_tui.tui.render import RowView, bar_text, name_text, short_size, sortable
 from balloon_tui.tui.widgets.gueststats import no_stats_reason
 from balloon_tui.tui.widgets.history import buckets, resample
 
@@ -34,10 +34,16 @@ def test_sortable_text_keeps_style_and_sorts_by_value():
     assert cells[0].justify == "right"
 
 
-def test_middle_truncate_keeps_both_ends():
-    text = middle_truncate(render.Text("web-frontend-01"), 10)
-    assert text.plain == "web-…nd-01" and text.cell_len == 10
-    assert middle_truncate(render.Text("short"), 10).plain == "short"
+def test_name_cells_keep_both_ends_by_cell_width():
+    def row(name: str) -> RowView:
+        return RowView(dom(name, 1), None)
+
+    text = name_text(row("web-frontend-01"), 10)
+    assert text.plain == "web-f…d-01" and text.cell_len == 10
+    assert name_text(row("short"), 10).plain == "short"
+    wide = name_text(row("数据库-主-01"), 8)  # CJK takes two cells each
+    assert wide.cell_len <= 8 and wide.plain.startswith("数") and wide.plain.endswith("01")
+    assert name_text(row("tab\there"), None).plain == "tab\\x09here"
 
 
 def test_bar_has_the_regions_and_the_target_mark():

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from balloon_tui.core.display import shown, visible
 from balloon_tui.tui import render
 
 # libvirt's virConnectCredentialType (the tui does not import libvirt).
@@ -25,6 +26,10 @@ CRED_PASSPHRASE = 5
 CRED_NOECHOPROMPT = 7
 SECRET_CREDENTIALS = frozenset({CRED_PASSPHRASE, CRED_NOECHOPROMPT})
 NAME_CREDENTIALS = frozenset({CRED_USERNAME, CRED_AUTHNAME})
+
+
+# The URI's share of the title line (the box is 64 cells).
+TITLE_URI_CELLS = 50
 
 
 class AuthScreen(ModalScreen[list[str] | None]):
@@ -59,13 +64,16 @@ class AuthScreen(ModalScreen[list[str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = f"log in to {self.uri}"
+            box.border_title = Text("log in to ") + Text(shown(self.uri, TITLE_URI_CELLS))
             box.border_subtitle = "enter: log in · esc: skip this host"
             if self.note:
-                yield Static(Text(f"{render.MARK_ERROR} {self.note}", style=render.STYLE_ERROR),
+                yield Static(Text(f"{render.MARK_ERROR} {visible(self.note)}",
+                                  style=render.STYLE_ERROR),
                              id="auth-note")
             for index, (kind, prompt) in enumerate(self.questions):
-                yield Label(prompt.strip().rstrip(":") + ":", id=f"auth-label-{index}")
+                # libvirt's (or the server's) question: plain text, never markup.
+                yield Label(Text(visible(prompt.strip().rstrip(":")) + ":"),
+                            id=f"auth-label-{index}")
                 yield Input(
                     value=self.username if kind in NAME_CREDENTIALS else "",
                     password=kind in SECRET_CREDENTIALS,

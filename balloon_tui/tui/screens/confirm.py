@@ -16,9 +16,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from balloon_tui.core.display import shown, visible
 from balloon_tui.core.model import DomainSnapshot
 from balloon_tui.core.safety import Assessment
 from balloon_tui.tui import render
+
+# The name's share of the title line (the box is 72 cells, the words take 28, the corners 4).
+TITLE_NAME_CELLS = 36
 
 
 class ConfirmFloorScreen(ModalScreen[bool]):
@@ -59,11 +63,11 @@ class ConfirmFloorScreen(ModalScreen[bool]):
         domain = self.domain
         floor = self.assessment.floor_kib
         with Vertical() as box:
-            box.border_title = (
-                f"{render.MARK_STALLED} below the safety floor of {domain.name}"
+            box.border_title = Text(
+                f"{render.MARK_STALLED} below the safety floor of "
                 if floor is not None
-                else f"{render.MARK_STALLED} no safety floor known for {domain.name}"
-            )
+                else f"{render.MARK_STALLED} no safety floor known for "
+            ) + Text(shown(domain.name, TITLE_NAME_CELLS))
             box.border_subtitle = "enter/esc: cancel · tab, enter: set anyway"
             yield Static(
                 Text.assemble(
@@ -75,7 +79,7 @@ class ConfirmFloorScreen(ModalScreen[bool]):
                 ),
                 id="confirm-change",
             )
-            yield Static(Text(self.assessment.reason, style=render.STYLE_WARN),
+            yield Static(Text(visible(self.assessment.reason), style=render.STYLE_WARN),
                          id="confirm-reason")
             yield Static(
                 Text.assemble(

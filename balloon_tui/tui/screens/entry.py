@@ -12,30 +12,48 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from balloon_tui.core.display import shown, visible
 from balloon_tui.core.model import DomainSnapshot
 from balloon_tui.core.sizes import SizeError, format_compact, format_size, parse_size
 from balloon_tui.tui import render
+from balloon_tui.tui.widgets.slider import MINIMUM_KIB
 
 
 def check_target(
     text: str, domain: DomainSnapshot, floor_kib: int | None
 ) -> tuple[int | None, Text]:
-    """Parse `text` for `domain`: (KiB or None, the line to show under the input)."""
+    """Parse `text` for `domain`: (KiB or None, the line to show under the input).
+
+    The KiB are what will be asked for: below the smallest target the app sets, that
+    smallest target, so the line here and a confirmation dialog name the same size.
+    """
     try:
         kib = parse_size(text, domain.maximum_kib)
     except SizeError as exc:
-        return None, Text(f"{render.MARK_ERROR} {exc}", style=render.STYLE_ERROR)
+        return None, Text(f"{render.MARK_ERROR} {visible(str(exc))}", style=render.STYLE_ERROR)
     if kib > domain.maximum_kib:
+        # Exact sizes: rounded ones would read "4.00 GiB is above the maximum 4.00 GiB".
         return None, Text(
-            f"{render.MARK_ERROR} {format_compact(kib)} is above the maximum "
-            f"{format_compact(domain.maximum_kib)}", style=render.STYLE_ERROR,
+            f"{render.MARK_ERROR} {format_size(kib)} is above the maximum "
+            f"{format_size(domain.maximum_kib)} by {format_size(kib - domain.maximum_kib)}",
+            style=render.STYLE_ERROR,
         )
+    smallest = min(MINIMUM_KIB, domain.maximum_kib)
+    raised = kib < smallest
+    kib = max(kib, smallest)
     line = Text.assemble(("= ", render.STYLE_DIM), (format_size(kib), "bold"),
                          (f"  ({kib:,} KiB)", render.STYLE_DIM))
+    if raised:
+        line.append(f"\nthe smallest target balloon-tui sets is {format_size(smallest)}",
+                    render.STYLE_DIM)
     if floor_kib is not None and kib < floor_kib:
         line.append(f"\n{render.MARK_STALLED} below the safety floor {format_compact(floor_kib)}: "
                     "the guest may swap or stall", render.STYLE_WARN)
     return kib, line
+
+
+# The name's share of the title line (the box is 64 cells).
+TITLE_NAME_CELLS = 44
 
 
 class TargetEntryScreen(ModalScreen[int | None]):
@@ -66,7 +84,7 @@ class TargetEntryScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         domain = self.domain
         with Vertical() as box:
-            box.border_title = f"target for {domain.name}"
+            box.border_title = Text("target for ") + Text(shown(domain.name, TITLE_NAME_CELLS))
             box.border_subtitle = "enter applies · esc cancels"
             yield Static(
                 Text.assemble(

@@ -40,7 +40,8 @@ def help_table() -> Group:
         grid.add_column(justify="right", style="bold", no_wrap=True, min_width=11)
         grid.add_column()
         for key, what in rows:
-            grid.add_row(key, what)
+            # Text, not str: a Rich table reads a str cell as markup, and a key can be `[`.
+            grid.add_row(Text(key) if isinstance(key, str) else key, Text(what))
         if parts:
             parts.append(Text(""))
         parts.append(Text(title, style="bold underline"))

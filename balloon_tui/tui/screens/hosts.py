@@ -11,12 +11,17 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from balloon_tui.core.display import fit_cells
 from balloon_tui.core.model import HostSnapshot, HostStatus
 from balloon_tui.core.summary import MemorySummary, summarize
 from balloon_tui.tui.render import short_size
-from balloon_tui.tui.widgets.statusbar import STATUS_SIGNS, host_name
+from balloon_tui.tui.widgets.statusbar import STATUS_SIGNS, host_labels
 
 ALL_HOSTS = "*"
+
+# Every column fits at 120 terminal columns: a long host name keeps both ends in this many
+# cells, and the state is one word (the status bar has the whole story, "— retrying").
+HOST_CELLS = 28
 
 COLUMNS = ("host", "state", "poll", "guests", "RAM", "free", "max", "target", "actual",
            "over", "reclaim")
@@ -37,15 +42,17 @@ def host_rows(hosts: list[HostSnapshot]) -> list[tuple[str, list[Text | str]]]:
     rows: list[tuple[str, list[Text | str]]] = [
         (ALL_HOSTS, _row(Text("all hosts", style="bold"), Text(""), "", summarize(hosts)))
     ]
+    labels = host_labels(hosts)
     for host in hosts:
         symbol, style = STATUS_SIGNS[host.status]
-        state = Text(f"{symbol} {host.status.word}", style=style)
+        state = Text(f"{symbol} {host.status.value}", style=style)
         poll = (
             f"{host.fetch_seconds * 1000:.0f} ms"
             if host.fetch_seconds is not None and host.status is not HostStatus.DISCONNECTED
             else "–"
         )
-        rows.append((host.uri, _row(Text(host_name(host)), state, poll, summarize([host]))))
+        label = Text(fit_cells(labels[host.uri], HOST_CELLS))
+        rows.append((host.uri, _row(label, state, poll, summarize([host]))))
     return rows
 
 
@@ -59,7 +66,7 @@ class HostsScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     HostsScreen { align: center middle; }
     HostsScreen > Vertical {
-        width: 95%; max-width: 130; height: auto; max-height: 90%;
+        width: 100%; max-width: 130; height: auto; max-height: 90%;
         border: round $primary; background: $surface; padding: 0 1;
     }
     HostsScreen DataTable { height: auto; max-height: 30; }

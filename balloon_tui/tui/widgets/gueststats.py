@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from balloon_tui.core.display import visible
 from balloon_tui.core.model import BalloonDevice, DomainSnapshot
 from balloon_tui.tui import render
 
@@ -49,7 +50,7 @@ def device_text(device: BalloonDevice) -> Text:
 
     period = f"every {device.stats_period} s" if device.stats_period > 0 else "off"
     return Text(" · ", style=render.STYLE_DIM).join([
-        Text.assemble(("balloon ", render.STYLE_DIM), device.model),
+        Text.assemble(("balloon ", render.STYLE_DIM), visible(device.model)),
         flag("autodeflate", device.autodeflate),
         flag("free page reporting", device.free_page_reporting),
         Text.assemble(("stats ", render.STYLE_DIM), period),

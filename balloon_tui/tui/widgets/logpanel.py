@@ -8,6 +8,7 @@ from collections import deque
 from rich.text import Text
 from textual.widgets import RichLog
 
+from balloon_tui.core.display import visible
 from balloon_tui.tui import render
 
 
@@ -33,6 +34,9 @@ class LogPanel(RichLog):
         self.watch(self.app, "theme", self._recolour, init=False)
 
     def add(self, message: str, severity: str = "information") -> None:
+        """One entry, shown as it is: messages quote names and libvirt's words, so a control
+        character (a newline too: it would fake a line of its own) is made visible."""
+        message = visible(message)
         style = {"error": render.STYLE_ERROR, "warning": render.STYLE_WARN}.get(severity, "")
         stamp = time.strftime("%H:%M:%S ") if self.clock else ""
         self._entries.append((stamp, message, style))

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from balloon_tui.core.display import visible
 from balloon_tui.core.model import Convergence, HostSnapshot
 from balloon_tui.core.writes import ApplyMode
 from balloon_tui.tui import render
@@ -38,7 +39,8 @@ def progress_text(row: RowView) -> Text:
     """Where the balloon is going, how far it has come, and whether it is stuck."""
     domain = row.domain
     if row.failed:
-        return Text.assemble((f"{render.MARK_ERROR} not set: ", render.STYLE_ERROR), row.failed)
+        return Text.assemble((f"{render.MARK_ERROR} not set: ", render.STYLE_ERROR),
+                             visible(row.failed))
     if row.writing and row.target_kib is not None:
         return Text.assemble((f"{render.MARK_WRITING} sending ", render.STYLE_TARGET),
                              (short_size(row.target_kib), "bold"), " to libvirt")
@@ -95,14 +97,14 @@ def drag_text(value: int) -> Text:
 
 def title_text(view: PanelView) -> Text:
     domain = view.row.domain
-    text = Text.assemble((domain.name, "bold"), "  ", render.state_text(domain.state))
+    text = Text.assemble((visible(domain.name), "bold"), "  ", render.state_text(domain.state))
     if view.host is not None:
         text.append(f"  on {host_name(view.host)}", render.STYLE_DIM)
         if view.row.offline:
             text.append(f"\n{render.MARK_ERROR} host {view.host.status.word}: "
                         "last known values, nothing can be set", render.STYLE_ERROR)
     if domain.error:
-        text.append(f"\n{render.MARK_ERROR} {domain.error}", render.STYLE_ERROR)
+        text.append(f"\n{render.MARK_ERROR} {visible(domain.error)}", render.STYLE_ERROR)
     hint = stats_hint(view)
     if hint:
         text.append(f"\n{render.MARK_STALLED} {hint}", render.STYLE_WARN)

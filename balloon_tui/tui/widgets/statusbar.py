@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from balloon_tui.core.display import plural, visible
 from balloon_tui.core.model import HostSnapshot, HostStatus
 from balloon_tui.core.summary import MemorySummary, summarize
 from balloon_tui.core.writes import ApplyMode
@@ -28,16 +30,52 @@ STATUS_SIGNS = {
 
 
 def host_name(host: HostSnapshot) -> str:
-    """A short, stable name: a test-driver file by its file name, else the hostname."""
+    """A short, stable name: a test-driver file by its file name, else the hostname.
+
+    Made `visible`: the hostname is the remote machine's word and the URI the config's.
+    """
     if host.uri.startswith("test://"):
         path = host.uri[len("test://"):]
-        return "test:" + (posixpath.basename(path) or "default")
-    return host.hostname or host.uri
+        return visible("test:" + (posixpath.basename(path) or "default"))
+    return visible(host.hostname or host.uri)
 
 
-def host_text(host: HostSnapshot, compact: bool = False) -> Text:
+# Where a URI may be cut to show the part that tells two of them apart.
+_URI_SEPARATORS = frozenset("/:@?&=+;")
+
+
+def distinguishing(uris: Sequence[str]) -> list[str]:
+    """What is left of each URI after the part they all share (cut at a separator):
+    qemu+ssh://a/system and qemu+ssh://a/session -> system and session."""
+    first, last = min(uris), max(uris)
+    common = 0
+    while common < min(len(first), len(last)) and first[common] == last[common]:
+        common += 1
+    cut = common
+    while cut > 0 and (uris[0][cut - 1] not in _URI_SEPARATORS
+                       or any(len(uri) <= cut for uri in uris)):
+        cut -= 1
+    return [visible(uri[cut:]) for uri in uris]
+
+
+def host_labels(hosts: Sequence[HostSnapshot]) -> dict[str, str]:
+    """Each host's name as shown, by URI: `host_name`, and for hosts that share one (a
+    machine reached by two URIs) the shortest part of the URI that tells them apart."""
+    labels = {host.uri: host_name(host) for host in hosts}
+    groups: dict[str, list[str]] = {}
+    for uri, name in labels.items():
+        groups.setdefault(name, []).append(uri)
+    for name, uris in groups.items():
+        if len(uris) > 1:
+            for uri, part in zip(uris, distinguishing(uris), strict=True):
+                labels[uri] = f"{name} ({part})"
+    return labels
+
+
+def host_text(host: HostSnapshot, compact: bool = False, label: str | None = None) -> Text:
+    """`label`: the host's name among the others (`host_labels`); its own name if None."""
     symbol, style = STATUS_SIGNS[host.status]
-    text = Text.assemble((f"{symbol} ", style), (host_name(host), "bold"), " ",
+    text = Text.assemble((f"{symbol} ", style), (label or host_name(host), "bold"), " ",
                          (host.status.word, style))
     # The poll time only when it says something (the hosts screen, h, always has it): a few
     # ms that change on every tick are noise, and make recordings of the demo flicker.
@@ -48,7 +86,7 @@ def host_text(host: HostSnapshot, compact: bool = False) -> Text:
         text.append("  ")
         text.append_text(summary_text(summarize([host]), compact))
     if host.error:
-        text.append(f"  {render.MARK_ERROR} {host.error}", render.STYLE_ERROR)
+        text.append(f"  {render.MARK_ERROR} {visible(host.error)}", render.STYLE_ERROR)
     return text
 
 
@@ -86,13 +124,16 @@ def fleet_text(hosts: list[HostSnapshot], compact: bool = False) -> Text:
     summary = summarize(hosts)
     down = [h for h in hosts if h.status is HostStatus.DISCONNECTED]
     slow = [h for h in hosts if h.status is HostStatus.SLOW]
-    text = Text.assemble(("Σ ", "bold"), (f"{summary.hosts_ok}/{summary.hosts} hosts", "bold"),
-                         f" {summary.guests_running}/{summary.guests} guests  ")
+    hosts_word, guests_word = plural(summary.hosts, "host"), plural(summary.guests, "guest")
+    text = Text.assemble(("Σ ", "bold"),
+                         (f"{summary.hosts_ok}/{summary.hosts} {hosts_word}", "bold"),
+                         f" {summary.guests_running}/{summary.guests} {guests_word}  ")
     text.append_text(summary_text(summary, compact))
+    labels = host_labels(hosts)
     for label, group, style in (("down", down, render.STYLE_ERROR),
                                 ("slow", slow, render.STYLE_WARN)):
         if group:
-            names = ", ".join(host_name(h) for h in group[:3])
+            names = ", ".join(labels[h.uri] for h in group[:3])
             more = f" +{len(group) - 3}" if len(group) > 3 else ""
             text.append(f"  {STATUS_SIGNS[group[0].status][0]} {label}: {names}{more}", style)
     return text
@@ -137,7 +178,8 @@ class StatusBar(Horizontal):
         if len(hosts) > HOST_LINES_MAX:
             lines = [fleet_text(hosts, compact)]
         else:
-            lines = [host_text(h, compact) for h in hosts]
+            labels = host_labels(hosts)
+            lines = [host_text(h, compact, labels[h.uri]) for h in hosts]
             if len(hosts) > 1:
                 lines.append(fleet_text(hosts, compact))
         content = Text("\n").join(lines) if lines else Text("connecting…", style="dim")

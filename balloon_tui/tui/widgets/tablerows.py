@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
+from balloon_tui.core.display import shown, visible
 from balloon_tui.tui import render
 from balloon_tui.tui.render import RowView
 
@@ -33,6 +35,7 @@ PADDING = 1  # one blank cell each side of every column
 NAME_MIN, NAME_MAX = 8, 32
 HOST_MAX = 24
 BAR_MIN, BAR_MAX = 6, 40
+NAME_READABLE, BAR_READABLE = 16, 12  # what a tight table gives each before the other grows
 
 
 def column_widths(rows: Sequence[RowView], total: int, show_host: bool) -> dict[str, int]:
@@ -40,15 +43,18 @@ def column_widths(rows: Sequence[RowView], total: int, show_host: bool) -> dict[
     pad = 2 * PADDING
     marks = 2 if any(r.domain.error or r.failed for r in rows) else 0
     name_need = max(NAME_MIN, min(NAME_MAX, max(
-        (len(r.domain.name) + marks for r in rows), default=NAME_MIN)))
+        (render.name_cells(r.domain.name) + marks for r in rows), default=NAME_MIN)))
     host_need = 0
     if show_host:
-        host_need = min(HOST_MAX, max((len(r.domain.host_uri) for r in rows), default=4))
+        host_need = min(HOST_MAX, max((cell_len(visible(uri)) for uri in
+                                       {r.domain.host_uri for r in rows}), default=4))
     fixed = sum(w + pad for _k, _l, w in COLUMNS if w is not None)
     fixed += 2 * pad + (host_need + pad if show_host else 0)
     rest = max(0, total - fixed)
-    bar = max(BAR_MIN, min(BAR_MAX, rest - name_need))
-    widths = {"name": max(NAME_MIN, min(name_need, rest - bar)), "bar": bar}
+    # A long name grows past NAME_READABLE only once the bar has BAR_READABLE cells.
+    name = max(NAME_MIN, min(name_need, max(min(name_need, NAME_READABLE), rest - BAR_READABLE)))
+    bar = max(BAR_MIN, min(BAR_MAX, rest - name))
+    widths = {"name": name, "bar": bar}
     if show_host:
         widths["host"] = max(4, host_need)
     return widths
@@ -58,12 +64,10 @@ def cells_for(view: RowView, widths: dict[str, int], show_host: bool) -> dict[st
     """The cells of one row, by column key; a disconnected host's row is greyed."""
     domain = view.domain
     cells: dict[str, Text] = {
-        "name": render.middle_truncate(render.name_text(view), widths.get("name", NAME_MAX)),
+        "name": render.name_text(view, widths.get("name", NAME_MAX)),
     }
     if show_host:
-        host = Text(domain.host_uri)
-        host.truncate(widths.get("host", HOST_MAX), overflow="ellipsis")
-        cells["host"] = host
+        cells["host"] = Text(shown(domain.host_uri, widths.get("host", HOST_MAX)))
     cells["state"] = render.state_text(domain.state)
     cells["max"] = render.size_text(domain.maximum_kib)
     cells["target"] = render.target_text(view)
@@ -76,7 +80,7 @@ def cells_for(view: RowView, widths: dict[str, int], show_host: bool) -> dict[st
 
 def name_width(view: RowView) -> tuple[int, bool]:
     """What the name column's width depends on: the name, and whether it carries a ✖."""
-    return len(view.domain.name), bool(view.domain.error or view.failed)
+    return render.name_cells(view.domain.name), bool(view.domain.error or view.failed)
 
 
 def sort_value(view: RowView, column: str) -> tuple[Any, ...]:

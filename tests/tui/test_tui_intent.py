@@ -9,8 +9,10 @@ import libvirt
 import pytest
 from nodefiles import GIB, MIB, DomainSpec, domain_xml
 from textual.widgets import Input
-from tuihelpers import TRUSTING, make_app, on_track, plain, ready, select, until
+from tuihelpers import TRUSTING, dom, emit, host, make_app, on_track, plain, ready, select, until
 
+from balloon_tui.core.model import HostStatus
+from balloon_tui.tui import create_app
 from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
 from balloon_tui.tui.screens.entry import TargetEntryScreen
 from balloon_tui.tui.widgets.slider import HANDLE
@@ -203,3 +205,20 @@ async def test_confirming_for_a_guest_that_changed_writes_nothing(node, memory_c
         app.fleet.refresh()
         await pilot.pause(0.3)
     assert memory_calls.attempted() == []
+
+
+async def test_typed_entry_for_a_guest_whose_host_went_away_writes_nothing(fake):
+    app = create_app(fake.factory, log_clock=False, floor=TRUSTING)
+    async with app.run_test(size=(100, 30)) as pilot:
+        alpha = dom("alpha", 1, actual=2 * GIB)
+        await emit(app, pilot, host(alpha, dom("beta", 2)))
+        await select(app, pilot, "alpha")
+        await _open_entry(app, pilot, "3G")
+        await emit(app, pilot, host(alpha, dom("beta", 2), taken_at=1001.0,
+                                    status=HostStatus.DISCONNECTED, error="lost"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "alpha: its host is disconnected" in _notes(app)
+        assert "nothing can be set now" in _notes(app)
+        assert app.selected == alpha.key  # its guests are unknown, not gone
+        assert fake.fleet.requests == []

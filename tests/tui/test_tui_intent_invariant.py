@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from nodefiles import GIB, DomainSpec, domain_xml
 from textual.widgets import Input
@@ -213,7 +213,7 @@ async def scenario(uris: list[str], audit: Path, plan: list[tuple[Any, ...]]) ->
     return session
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(plan=steps)
 def test_every_write_is_for_the_chosen_guest_and_audited(node, memory_calls, tmp_path, plan):
@@ -221,6 +221,7 @@ def test_every_write_is_for_the_chosen_guest_and_audited(node, memory_calls, tmp
     uris = [node(SPECS), node(SPECS)]  # the same names and UUIDs on both hosts
     audit = tmp_path / f"audit-{uris[0].rsplit('/', 1)[-1]}.jsonl"
     session = asyncio.run(scenario(uris, audit, plan))
+    event(f"requests: {min(len(session.requests), 3)}")  # --hypothesis-show-statistics
 
     records = [json.loads(line) for line in audit.read_text().splitlines()] if (
         audit.exists()) else []

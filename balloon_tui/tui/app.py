@@ -247,8 +247,11 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
 
     @on(DomainTable.Selected)
     def _selected(self, event: DomainTable.Selected) -> None:
-        self.selected = event.key
-        if event.key is not None:
+        self._select(event.key)
+
+    def _select(self, key: DomainKey | None) -> None:
+        self.selected = key
+        if key is not None:
             self._lost_name = None
         self._show_panel()
 
@@ -354,6 +357,10 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
     def _slider_committed(self, event: BalloonSlider.Committed) -> None:
         # The guest the slider showed when the operator acted; never "whatever is selected".
         key = event.subject if isinstance(event.subject, tuple) else None
+        if key is not None and key != self._sync_selection():
+            self._not_written(self.rows[key].domain.name if key in self.rows else "the guest",
+                              "another guest was chosen in the table meanwhile", "slider")
+            return
         self.submit_target(key, event.value, "slider", release=event.released)
 
     # -- actions --------------------------------------------------------------------------
@@ -364,6 +371,7 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
         return not isinstance(self.focused, Input) and not isinstance(self.screen, ModalScreen)
 
     def _selected_row(self) -> RowView | None:
+        self._sync_selection()
         row = self.rows.get(self.selected) if self.selected else None
         if row is None:
             gone = f"{self._lost_name} is gone: " if self._lost_name else ""

@@ -35,6 +35,14 @@ class GuardedActions:
             return True
         return False
 
+    def _sync_selection(self) -> DomainKey | None:
+        """The guest under the table's cursor now. Its `Selected` message may still be on
+        its way: a key typed right after a cursor move (`down` `=`) is for the new guest."""
+        key: DomainKey | None = self.table.selected
+        if key != self.selected:
+            self._select(key)
+        return key
+
     def _write_row(self) -> RowView | None:
         """The selected guest's row for a key that writes, unless a drag holds the slider."""
         return None if self._drag_holds() else self._selected_row()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import libvirt
 import pytest
 from nodefiles import GIB, MIB, DomainSpec, domain_xml
+from textual import events
 from textual.widgets import Input
 from tuihelpers import TRUSTING, dom, emit, host, make_app, on_track, plain, ready, select, until
 
@@ -15,7 +16,7 @@ from balloon_tui.core.model import HostStatus
 from balloon_tui.tui import create_app
 from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
 from balloon_tui.tui.screens.entry import TargetEntryScreen
-from balloon_tui.tui.widgets.slider import HANDLE
+from balloon_tui.tui.widgets.slider import HANDLE, BalloonSlider
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 SPECS = [
@@ -222,3 +223,34 @@ async def test_typed_entry_for_a_guest_whose_host_went_away_writes_nothing(fake)
         assert "nothing can be set now" in _notes(app)
         assert app.selected == alpha.key  # its guests are unknown, not gone
         assert fake.fleet.requests == []
+
+
+# -- a key or a release right after the cursor moved, before the panel caught up ------------------
+async def test_a_key_right_after_a_cursor_move_is_for_the_new_guest(fake):
+    app = create_app(fake.factory, log_clock=False, floor=TRUSTING)
+    async with app.run_test(size=(100, 30)) as pilot:
+        a, b = dom("a", 1, actual=2 * GIB), dom("b", 2, actual=2 * GIB)
+        await emit(app, pilot, host(a, b))
+        assert app.selected == a.key
+        # Both keys queued at once (a fast typist): `=` used to reach `a`, whose Selected
+        # message had not yet been replaced by b's.
+        app.post_message(events.Key("down", None))
+        app.post_message(events.Key("equals_sign", "="))
+        await pilot.pause(0.2)
+        assert [r.key for r in fake.fleet.requests] == [b.key]
+        assert app.panel.slider.subject == b.key
+
+
+async def test_a_slider_commit_for_a_guest_no_longer_chosen_writes_nothing(fake):
+    app = create_app(fake.factory, log_clock=False, floor=TRUSTING)
+    async with app.run_test(size=(100, 30)) as pilot:
+        a, b = dom("a", 1, actual=2 * GIB), dom("b", 2, actual=2 * GIB)
+        await emit(app, pilot, host(a, b))
+        slider = app.panel.slider
+        assert slider.subject == a.key
+        app.table.move_cursor(row=1)  # b chosen; the panel has not caught up yet
+        slider.post_message(BalloonSlider.Committed(slider, 3 * GIB, released=True))
+        await pilot.pause(0.2)
+        assert fake.fleet.requests == []
+        assert "another guest was chosen in the table meanwhile" in _notes(app)
+        assert app.selected == b.key and slider.subject == b.key

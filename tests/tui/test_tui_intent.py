@@ -138,17 +138,17 @@ async def test_a_filter_leaving_no_guest_empties_the_slider(node, memory_calls):
 
 
 # -- a dialog's answer is for the guest it was opened on, as it was then ---------------------------
-async def _vanish(app, uri, name) -> None:
+def _vanish(app, uri, name) -> None:
     dom = _conn(app, uri).lookupByName(name)
     dom.destroy()
     dom.undefine()
 
 
-async def _stop(app, uri, name) -> None:
+def _stop(app, uri, name) -> None:
     _conn(app, uri).lookupByName(name).destroy()
 
 
-async def _replace(app, uri, name) -> None:
+def _replace(app, uri, name) -> None:
     """Another guest under the same UUID (the same key), running."""
     conn = _conn(app, uri)
     old = conn.lookupByName(name)
@@ -173,7 +173,7 @@ async def test_typed_entry_for_a_guest_that_changed_writes_nothing(node, memory_
         await select(app, pilot, "alpha")
         await _open_entry(app, pilot, "3G")
         before = len(app._notifications)
-        await change(app, uri, "alpha")
+        change(app, uri, "alpha")
         app.fleet.refresh()
         await until(lambda: len(app._notifications) > before, what="the app to see it")
         await pilot.press("enter")
@@ -198,7 +198,7 @@ async def test_confirming_for_a_guest_that_changed_writes_nothing(node, memory_c
         await pilot.press("minus")
         await until(lambda: isinstance(app.screen, ConfirmFloorScreen), what="the question")
         before = len(app._notifications)
-        await change(app, uri, "alpha")
+        change(app, uri, "alpha")
         app.fleet.refresh()
         await until(lambda: len(app._notifications) > before, what="the app to see it")
         await pilot.press("tab", "enter")  # "set anyway"

@@ -20,6 +20,8 @@ class MemoryCalls:
 
     delay: float = 0.0
     calls: list[tuple[str, int, int, bool]] = field(default_factory=list)
+    # The same calls by domain key (connection URI, UUID): names repeat across hosts.
+    keyed: list[tuple[tuple[str, str], int, int, bool]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -46,6 +48,7 @@ def memory_calls(monkeypatch: pytest.MonkeyPatch) -> MemoryCalls:
 
     def recording(self: libvirt.virDomain, memory: int, flags: int = 0) -> int:
         name = self.name()
+        key = (self.connect().getURI(), self.UUIDString())
         with spy.lock:
             spy.in_flight += 1
             spy.max_in_flight = max(spy.max_in_flight, spy.in_flight)
@@ -56,12 +59,14 @@ def memory_calls(monkeypatch: pytest.MonkeyPatch) -> MemoryCalls:
         except libvirt.libvirtError:
             with spy.lock:
                 spy.calls.append((name, memory, flags, False))
+                spy.keyed.append((key, memory, flags, False))
             raise
         finally:
             with spy.lock:
                 spy.in_flight -= 1
         with spy.lock:
             spy.calls.append((name, memory, flags, True))
+            spy.keyed.append((key, memory, flags, True))
         return result
 
     monkeypatch.setattr(libvirt.virDomain, "setMemoryFlags", recording)

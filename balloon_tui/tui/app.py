@@ -27,9 +27,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input
 
 from balloon_tui.core.display import visible
-from balloon_tui.core.model import HostSnapshot
+from balloon_tui.core.model import DomainSnapshot, HostSnapshot
 from balloon_tui.core.safety import DEFAULT_POLICY, Assessment, SafetyPolicy
-from balloon_tui.core.sizes import MINIMUM_KIB, format_compact
+from balloon_tui.core.sizes import format_compact
 from balloon_tui.core.statsperiod import (
     DEFAULT_STATS_PERIOD,
 )
@@ -100,6 +100,8 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
         self.mode = ApplyMode.LIVE
         self.view = FleetView(history_window, clock)
         self.selected: DomainKey | None = None
+        self._lost_name: str | None = None  # the selected guest vanished: the panel says so
+        self._gone: dict[DomainKey, str] = {}  # names of vanished guests, for late intents
         self.ready = asyncio.Event()  # every host reported once: tests and snapshots wait
         self._inbox = Inbox()
         self._undo: dict[DomainKey, list[int]] = {}  # per guest: targets before ours, for `u`
@@ -250,7 +252,7 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
     def _show_panel(self) -> None:
         row = self.rows.get(self.selected) if self.selected else None
         if row is None:
-            self.panel.show(None)
+            self.panel.show(None, self._lost_text())
             return
         host = self.hosts.get(row.domain.host_uri)
         self.panel.show(PanelView(
@@ -265,7 +267,12 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
 
     @on(DomainTable.Selected)
     def _selected(self, event: DomainTable.Selected) -> None:
-        self.selected = event.key
+        self._select(event.key)
+
+    def _select(self, key: DomainKey | None) -> None:
+        self.selected = key
+        if key is not None:
+            self._lost_name = None
         self._show_panel()
 
     @on(DomainTable.Chosen)
@@ -274,13 +281,16 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
 
     # -- writing: the one way to libvirt ---------------------------------------------------
     def submit_target(
-        self, key: DomainKey | None, target_kib: int, source: str, *, undo: bool = False
+        self, key: DomainKey | None, target_kib: int, source: str, *, undo: bool = False,
+        seen: DomainSnapshot | None = None, release: bool = False,
     ) -> bool:
         """Ask the Fleet to set a target. The only caller of `Fleet.request_target`.
 
-        Every way to set a target ends here, so no path skips its two checks: read-only,
-        and the safety floor. Below the floor (or with no floor known) a shrink waits for
-        the operator's confirmation in a dialog. True when the request went out now.
+        Every way to set a target ends here, so no path skips its checks: read-only, no
+        drag in progress (but its `release`), the intent (`key`: the guest the operator
+        acted on; `seen`: that guest as it was then, when the write comes later) and the
+        safety floor. Below the floor (or with no floor known) a shrink waits for the
+        operator's confirmation in a dialog. True when the request went out now.
         """
         fleet = self.fleet
         if fleet is None or fleet.readonly:
@@ -288,16 +298,13 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
                         title="not written", severity="warning")
             self.log_panel.add(f"refused ({source}): the connection is read-only", "warning")
             return False
-        row = self.rows.get(key) if key else None
+        if not release and self._drag_holds():
+            return False
+        row = self._intended_row(key, seen, source)
         if row is None:
-            self.notify("select a guest first", severity="warning")
             return False
         domain = row.domain
-        if row.offline:
-            self._offline(domain, source)
-            return False
-        target = max(min(MINIMUM_KIB, domain.maximum_kib), min(int(target_kib),
-                                                                domain.maximum_kib))
+        target = self._clamped(domain, target_kib)
         request = TargetRequest(domain.host_uri, domain.uuid, domain.name, target,
                                 self.mode.for_state(domain.state), previous_kib=row.target_kib)
         current = self._current_target(row)
@@ -339,17 +346,12 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
         def answer(confirmed: bool | None) -> None:
             if self._closing_down():
                 return
-            now = self.rows.get(request.key)
             if not confirmed:
                 self.log_panel.add(f"{name}: {size} cancelled; the target stays "
                                    f"{format_compact(current)}")
             elif self.readonly:  # read-only never asks; defence in depth
                 self.log_panel.add(f"refused ({source}): the connection is read-only", "warning")
-            elif now is None:
-                message = f"{name} vanished while you decided: nothing was written"
-                self.log_panel.add(message, "warning")
-                self.notify(message, title=f"{name}: target not set", severity="warning")
-            else:
+            elif (now := self._intended_row(request.key, row.domain, source)) is not None:
                 self._send(replace(request, forced=True), self._current_target(now), source,
                            undo)
                 return
@@ -373,8 +375,13 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
 
     @on(BalloonSlider.Committed)
     def _slider_committed(self, event: BalloonSlider.Committed) -> None:
-        key = event.subject if isinstance(event.subject, tuple) else self.selected
-        self.submit_target(key, event.value, "slider")
+        # The guest the slider showed when the operator acted; never "whatever is selected".
+        key = event.subject if isinstance(event.subject, tuple) else None
+        if key is not None and key != self._sync_selection():
+            self._not_written(self.rows[key].domain.name if key in self.rows else "the guest",
+                              "another guest was chosen in the table meanwhile", "slider")
+            return
+        self.submit_target(key, event.value, "slider", release=event.released)
 
     # -- actions --------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -384,9 +391,11 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
         return not isinstance(self.focused, Input) and not isinstance(self.screen, ModalScreen)
 
     def _selected_row(self) -> RowView | None:
+        self._sync_selection()
         row = self.rows.get(self.selected) if self.selected else None
         if row is None:
-            self.notify("select a guest first", severity="warning")
+            gone = f"{self._lost_name} is gone: " if self._lost_name else ""
+            self.notify(f"{gone}select a guest first", severity="warning")
         return row
 
     def _floor(self, row: RowView) -> int | None:
@@ -396,14 +405,17 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
         return row.target_kib if row.target_kib is not None else row.domain.actual_kib
 
     def action_step_target(self, delta_kib: int) -> None:
-        row = self._selected_row()
+        row = self._write_row()
         if row is not None:
-            self.submit_target(row.domain.key, self._current_target(row) + delta_kib,
+            target = self._current_target(row) + delta_kib
+            if self._already(row, target, "maximum" if delta_kib > 0 else "minimum"):
+                return
+            self.submit_target(row.domain.key, target,
                                f"key {'+' if delta_kib > 0 else '−'}"
                                f"{format_compact(abs(delta_kib))}")
 
     def action_target_floor(self) -> None:
-        row = self._selected_row()
+        row = self._write_row()
         if row is None:
             return
         floor = self._floor(row)
@@ -411,25 +423,26 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
             self.notify("no safety floor known (no guest stats): type a target with t",
                         severity="warning")
             return
-        self.submit_target(row.domain.key, floor, "floor")
+        if not self._already(row, floor, "safety floor"):
+            self.submit_target(row.domain.key, floor, "floor")
 
     def action_target_maximum(self) -> None:
-        row = self._selected_row()
-        if row is not None:
+        row = self._write_row()
+        if row is not None and not self._already(row, row.domain.maximum_kib, "maximum"):
             self.submit_target(row.domain.key, row.domain.maximum_kib, "maximum")
 
     async def action_enter_target(self) -> None:
-        row = self._selected_row()
+        row = self._write_row()
         if row is None:
             return
         if self.readonly:
             self.submit_target(row.domain.key, 0, "typed")  # refuses and says why
             return
-        key = row.domain.key
+        key, seen = row.domain.key, row.domain
 
         def apply(kib: int | None) -> None:
-            if kib is not None:
-                self.submit_target(key, kib, "typed")
+            if kib is not None:  # for the guest the dialog was opened on, as it was then
+                self.submit_target(key, kib, "typed", seen=seen)
 
         # Awaited (and `t` is a priority binding): what is typed next lands in the entry.
         await self.push_screen(

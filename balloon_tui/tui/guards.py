@@ -1,4 +1,5 @@
-"""What keeps a guest safe beyond the floor: undo, arming guest stats, guests that vanish.
+"""What keeps a guest safe beyond the floor: intent bound to a guest, undo, arming guest
+stats, guests that vanish.
 
 A mixin of BalloonApp (its attributes live there, hence the mypy note below).
 """
@@ -6,17 +7,101 @@ A mixin of BalloonApp (its attributes live there, hence the mypy note below).
 
 from __future__ import annotations
 
+from rich.text import Text
+
+from balloon_tui.core.display import shown
 from balloon_tui.core.model import DomainSnapshot, DomainState, HostSnapshot, HostStatus
+from balloon_tui.core.sizes import MINIMUM_KIB
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
+from balloon_tui.tui import render
 from balloon_tui.tui.messages import StatsArmed
+from balloon_tui.tui.render import RowView
+from balloon_tui.tui.widgets.slider import DRAG_HOLDS
 from balloon_tui.tui.widgets.statusbar import host_name
+
+DomainKey = tuple[str, str]
+GONE_REMEMBERED = 256  # names of vanished guests kept to say which one a late write was for
 
 
 class GuardedActions:
+    selected: DomainKey | None
+    _lost_name: str | None
+    _gone: dict[DomainKey, str]
+
+    # -- intent: a write is for the guest the operator acted on, as it was then -----------------
+    def _drag_holds(self) -> bool:
+        """A drag in progress decides the target: keys do not write until it is let go."""
+        if self.panel.slider.dragging:
+            self.notify(DRAG_HOLDS, severity="warning")
+            return True
+        return False
+
+    def _sync_selection(self) -> DomainKey | None:
+        """The guest under the table's cursor now. Its `Selected` message may still be on
+        its way: a key typed right after a cursor move (`down` `=`) is for the new guest."""
+        key: DomainKey | None = self.table.selected
+        if key != self.selected:
+            self._select(key)
+        return key
+
+    def _write_row(self) -> RowView | None:
+        """The selected guest's row for a key that writes, unless a drag holds the slider."""
+        return None if self._drag_holds() else self._selected_row()
+
+    def _intended_row(
+        self, key: DomainKey | None, seen: DomainSnapshot | None, source: str
+    ) -> RowView | None:
+        """The row of the guest the operator acted on, if a write to it still means what
+        the operator meant; else None, after saying why nothing is written."""
+        if key is None:
+            self.notify("select a guest first", severity="warning")
+            return None
+        row: RowView | None = self.rows.get(key)
+        if row is None:
+            name = seen.name if seen is not None else self._gone.get(key, "the guest")
+            self._not_written(name, f"{name} is gone (undefined or migrated)", source)
+            return None
+        if row.offline:
+            self._offline(row.domain, source)
+            return None
+        now = row.domain
+        if seen is not None and now.name != seen.name:
+            self._not_written(seen.name, f"{seen.name} is now called {now.name}", source)
+            return None
+        if seen is not None and now.state.is_active != seen.state.is_active:
+            self._not_written(now.name, f"{now.name} is now {now.state.word}", source)
+            return None
+        return row
+
+    def _not_written(self, name: str, problem: str, source: str) -> None:
+        message = f"{problem}: nothing was written"
+        self.log_panel.add(f"refused ({source}): {message}", "warning")
+        self.notify(message, title=f"{name}: target not set", severity="warning")
+
+    @staticmethod
+    def _clamped(domain: DomainSnapshot, target_kib: int) -> int:
+        return max(min(MINIMUM_KIB, domain.maximum_kib), min(int(target_kib), domain.maximum_kib))
+
+    def _already(self, row: RowView, target_kib: int, where: str) -> bool:
+        """A key that would not move the target sends nothing (and says so)."""
+        if self._clamped(row.domain, target_kib) != self._current_target(row):
+            return False
+        self.notify(f"{row.domain.name}: already at the {where}: nothing to send")
+        return True
+
+    def _lost_text(self) -> Text | None:
+        """What the panel says after the selected guest vanished: choose again."""
+        if self._lost_name is None:
+            return None
+        return Text.assemble(
+            (f"{render.MARK_ERROR} ", render.STYLE_WARN), (shown(self._lost_name), "bold"),
+            (" is gone (undefined or migrated)\nnothing is selected: choose a guest in the "
+             "table", render.STYLE_WARN))
+
     # -- undo ---------------------------------------------------------------------------------
     def action_undo_target(self) -> None:
         """`u`: back to the target before the last one this app set (same checks as any)."""
-        row = self._selected_row()
+        row = self._write_row()
         if row is None:
             return
         stack = self._undo.get(row.domain.key)
@@ -128,11 +213,27 @@ class GuardedActions:
                 if drag:
                     slider.cancel_drag()
                     message += ": the drag is cancelled, nothing was written"
+                if old.key == self.selected:
+                    # Cleared at once, not moved to a neighbour: a key pressed before the
+                    # table catches up must not reach another guest.
+                    self.selected = None
+                    self._lost_name = old.name
+                    message += "; nothing is selected now"
+                self._gone[old.key] = old.name
+                if len(self._gone) > GONE_REMEMBERED:
+                    del self._gone[next(iter(self._gone))]
                 self._undo.pop(old.key, None)
                 self.log_panel.add(message, "warning")
                 if old.key in watched:
                     self.notify(message, title=f"{old.name} vanished", severity="warning",
                                 timeout=8)
+            elif old.key in watched and old.name != new.name:
+                message = f"{old.name} is now called {new.name}"
+                if drag:
+                    slider.cancel_drag()
+                    message += ": the drag is cancelled, nothing was written"
+                self.log_panel.add(message, "warning")
+                self.notify(message, title=f"{old.name} renamed", severity="warning", timeout=8)
             elif old.key in watched and old.state.is_active and not new.state.is_active:
                 message = f"{new.name} is now {new.state.word}: its balloon no longer moves"
                 if drag:

@@ -4,8 +4,11 @@ and undefined on the app's own libvirt connection (each test:/// open has its ow
 
 from __future__ import annotations
 
+import libvirt
 from nodefiles import GIB, DomainSpec
-from tuihelpers import make_app, on_track, ready, select, until
+from tuihelpers import make_app, on_track, plain, ready, select, until
+
+LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 
 SPECS = [
     DomainSpec("alpha", max_kib=4 * GIB, current_kib=2 * GIB, stats_period=2),
@@ -34,9 +37,44 @@ async def test_the_selected_guest_vanishes(node, memory_calls):
         dom.undefine()
         await until(lambda: "alpha vanished" in _notes(app), what="the vanishing")
         assert "alpha is gone from test:" in _notes(app)
-        assert app.rows[app.selected].domain.name == "beta"  # the table moved on
+        assert app.selected is None  # cleared, not moved to the neighbour
         assert app.is_running
     assert memory_calls.attempted() == []
+
+
+async def test_a_key_after_the_selected_guest_vanished_writes_nothing(node, memory_calls):
+    """Issue 11.6: alpha vanishes under the operator's hands; `=` was meant for alpha, and
+    used to grow beta (the cursor's new row) by 512 MiB."""
+    uri = node(SPECS)
+    app = make_app([uri], refresh=3600.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await select(app, pilot, "alpha")
+        dom = _conn(app, uri).lookupByName("alpha")
+        dom.destroy()
+        dom.undefine()
+        app.fleet.refresh()
+        await until(lambda: "alpha vanished" in _notes(app), what="the vanishing")
+        await pilot.pause()
+        assert app.selected is None and app.table.selected is None
+        title = plain(app.query_one("#panel-title"))
+        assert "alpha is gone" in title and "choose a guest" in title
+        slider = app.panel.slider
+        assert slider.disabled and slider.subject is None and slider.maximum == 0
+        for key in ("equals_sign", "plus", "minus", "u", "t"):
+            await pilot.press(key)
+        await pilot.pause(0.3)
+        assert "alpha is gone: select a guest first" in _notes(app)
+        assert app.selected is None  # a tick does not select the neighbour either
+        app.fleet.refresh()
+        await pilot.pause(0.3)
+        assert app.selected is None
+        # The operator chooses again: now a key writes, to the guest chosen.
+        await pilot.press("down")
+        assert app.rows[app.selected].domain.name == "beta"
+        await pilot.press("equals_sign")
+        await until(lambda: memory_calls.accepted("beta"), what="the write to beta")
+    assert memory_calls.attempted() == [("beta", 3 * GIB + 512 * 1024, LIVE)]
 
 
 async def test_vanishing_mid_drag_cancels_the_drag(node, memory_calls):

@@ -78,8 +78,13 @@ async def test_rows_come_and_go_and_the_selection_follows_its_guest(fake):
         assert table_names(app) == ["0-new", "b", "c"]
         assert app.selected == c.key and app.table.cursor_row == 2
         await emit(app, pilot, host(b, taken_at=1003.0))  # the selected guest went away
+        assert app.selected is None  # cleared: the neighbour is not selected in its place
+        assert "c is gone" in str(app.query_one("#panel-title").render())
+        await emit(app, pilot, host(b, dom("d", 5), taken_at=1004.0))
+        assert app.selected is None  # nor a newcomer
+        await pilot.press("down")  # the operator chooses again
         assert app.selected == b.key
-        assert "no guest selected" not in str(app.query_one("#panel-title").render())
+        assert "gone" not in str(app.query_one("#panel-title").render())
 
 
 async def test_numeric_sorts_and_their_keys(fake):

@@ -14,9 +14,8 @@ from textual.widgets import Input, Static
 
 from balloon_tui.core.display import shown, visible
 from balloon_tui.core.model import DomainSnapshot
-from balloon_tui.core.sizes import SizeError, format_compact, format_size, parse_size
+from balloon_tui.core.sizes import MINIMUM_KIB, SizeError, format_compact, format_size, parse_size
 from balloon_tui.tui import render
-from balloon_tui.tui.widgets.slider import MINIMUM_KIB
 
 
 def check_target(

@@ -167,15 +167,16 @@ class MemoryPanel(VerticalScroll, can_focus=False):
     def slider(self) -> BalloonSlider:
         return self.query_one(BalloonSlider)
 
-    def show(self, view: PanelView | None) -> None:
+    def show(self, view: PanelView | None, empty: Text | None = None) -> None:
+        """`empty`: what to say instead of "no guest selected" when there is no view."""
         self.view = view
         title = self.query_one("#panel-title", Static)
         if view is None:
-            title.update(Text("no guest selected (or none matches the filter)",
-                              style=render.STYLE_DIM))
+            title.update(empty or Text("no guest selected (or none matches the filter)",
+                                       style=render.STYLE_DIM))
             for part in ("#panel-legend", "#panel-progress"):
                 self.query_one(part, Static).update("")
-            self.slider.cancel_drag()  # its guest is gone: the drag cannot be committed
+            self.slider.clear()  # no drag can be committed, no key can reach a guest
             self.slider.disabled = True
             self.query_one(GuestStatsView).domain = None
             self.query_one(HistoryView).show([], 0.0, 1)

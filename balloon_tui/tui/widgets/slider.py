@@ -24,6 +24,7 @@ from balloon_tui.tui.keys import LARGE_STEP_KIB, SMALL_STEP_KIB
 # Drag resolution: the largest of these not coarser than one cell of the track.
 _GRAINS_KIB = (1024 * MIB, 256 * MIB, 64 * MIB, 16 * MIB, 4 * MIB, 1 * MIB)
 HANDLE = "◆"
+DRAG_HOLDS = "the mouse holds the slider: let go to set the target (key ignored)"
 TRACK = "─"
 
 
@@ -79,13 +80,14 @@ class BalloonSlider(Widget, can_focus=True):
             return self.slider
 
     class Committed(Message):
-        """The operator let go (or pressed a key): write this target."""
+        """The operator let go (`released`) or pressed a key: write this target."""
 
-        def __init__(self, slider: BalloonSlider, value: int) -> None:
+        def __init__(self, slider: BalloonSlider, value: int, *, released: bool = False) -> None:
             super().__init__()
             self.slider = slider
             self.value = value
-            self.subject = slider.subject
+            self.subject = slider.subject  # the guest it was for when the operator acted
+            self.released = released
 
         @property
         def control(self) -> BalloonSlider:
@@ -146,6 +148,16 @@ class BalloonSlider(Widget, can_focus=True):
             if not dragging_this:
                 self.maximum = maximum
                 self.value = target
+
+    def clear(self) -> None:
+        """No guest: an empty track, bound to nothing (no key or drag can reach a guest)."""
+        self.cancel_drag()
+        with self.prevent(BalloonSlider.Changed):
+            self.subject = None
+            self._live_value = 0
+            self.actual = self.used = self.floor = None
+            self.maximum = 0
+            self.value = 0
 
     # -- geometry ---------------------------------------------------------------------------
     @property
@@ -229,7 +241,7 @@ class BalloonSlider(Widget, can_focus=True):
         self._dragging = False
         self.release_mouse()
         self.value = self._value_from_mouse(event)
-        self.post_message(self.Committed(self, self.value))
+        self.post_message(self.Committed(self, self.value, released=True))
         self.refresh()
 
     def _on_mouse_release(self, event: events.MouseRelease) -> None:
@@ -258,14 +270,29 @@ class BalloonSlider(Widget, can_focus=True):
         self.refresh()
 
     # -- keys -----------------------------------------------------------------------------------
-    def _commit_value(self, value: int) -> None:
+    def _usable(self) -> bool:
+        """Keys write only with a guest shown and no drag in progress (the mouse decides)."""
         if self.disabled or self.maximum <= 0:
+            return False
+        if self._dragging:
+            self.notify(DRAG_HOLDS, severity="warning")
+            return False
+        return True
+
+    def _commit_value(self, value: int, *, already: str | None = None) -> None:
+        """Move the handle and write; `already`: what to say when it would not move."""
+        if not self._usable():
+            return
+        value = self.validate_value(value)
+        if already is not None and value == self.value:
+            self.notify(f"already at the {already}: nothing to send")
             return
         self.value = value
         self.post_message(self.Committed(self, self.value))
 
     def action_step(self, delta_kib: int) -> None:
-        self._commit_value(self.value + delta_kib)
+        self._commit_value(self.value + delta_kib,
+                           already="maximum" if delta_kib > 0 else "minimum")
 
     def action_to_floor(self) -> None:
         if self.floor is None:
@@ -273,10 +300,10 @@ class BalloonSlider(Widget, can_focus=True):
                 self.notify("no safety floor known (no fresh guest stats): arm them with a, "
                             "or type a target with t", severity="warning")
             return
-        self._commit_value(self.floor)
+        self._commit_value(self.floor, already="safety floor")
 
     def action_to_maximum(self) -> None:
-        self._commit_value(self.maximum)
+        self._commit_value(self.maximum, already="maximum")
 
     def action_commit(self) -> None:
         self._commit_value(self.value)

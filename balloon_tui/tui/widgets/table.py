@@ -81,6 +81,9 @@ class DomainTable(ScrollView, can_focus=True):
         self.host_filter: str | None = None  # a host URI: show only its guests
         self.selected: DomainKey | None = None
         self.cursor_row = 0
+        # The selected guest vanished: nothing is selected (no cursor drawn) until the
+        # operator moves the cursor; a poll never makes a neighbour the selected guest.
+        self.lost = False
         self._rows: list[RowView] = []  # every guest last shown, before the filter
         self._views: dict[str, RowView] = {}  # the shown rows by row key
         self._order: list[str] = []  # row keys, top to bottom
@@ -176,12 +179,16 @@ class DomainTable(ScrollView, can_focus=True):
 
     def select_key(self, key: DomainKey) -> None:
         self.selected = key
+        self.lost = False
         self._restore_cursor()
 
     def move_cursor(self, *, row: int) -> None:
         """Put the cursor on a row (clamped) and scroll it into view."""
         if not self._order:
             return
+        if self.lost:
+            self.lost = False  # the operator chose again
+            self._refresh_indices((self.cursor_row,))
         row = max(0, min(row, len(self._order) - 1))
         if row != self.cursor_row:
             self._refresh_indices((self.cursor_row, row))
@@ -190,7 +197,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._announce()
 
     def key_at_cursor(self) -> DomainKey | None:
-        if not self._order:
+        if not self._order or self.lost:
             return None
         return self._views[self._order[min(self.cursor_row, len(self._order) - 1)]].domain.key
 
@@ -229,6 +236,8 @@ class DomainTable(ScrollView, can_focus=True):
 
     # -- keys and mouse --------------------------------------------------------------------------
     def action_cursor(self, step: int) -> None:
+        if self.lost and step > 0:
+            step -= 1  # the row now in the vanished guest's place is the next one down
         self.move_cursor(row=self.cursor_row + step)
 
     def action_page(self, direction: int) -> None:
@@ -252,7 +261,7 @@ class DomainTable(ScrollView, can_focus=True):
             return
         row = scroll_y + event.y - HEADER
         if 0 <= row < len(self._order):
-            if row == self.cursor_row:
+            if row == self.cursor_row and not self.lost:
                 self.action_choose()
             else:
                 self.move_cursor(row=row)
@@ -279,7 +288,7 @@ class DomainTable(ScrollView, can_focus=True):
         if index >= len(self._order):
             return Strip.blank(width, base)
         strip = self._row_strip(self._order[index])
-        if index == self.cursor_row:
+        if index == self.cursor_row and not self.lost:
             cursor = self.get_component_rich_style("domain-table--cursor")
             post = Style(color=cursor.color) if cursor.color else None
             return styled(strip, scroll_x, width, base + cursor, post)
@@ -337,9 +346,18 @@ class DomainTable(ScrollView, can_focus=True):
         if size != self.virtual_size:
             self.virtual_size = size
 
+    def _vanished(self, key: DomainKey) -> bool:
+        """Gone from every host, not merely hidden by a filter (the operator's doing)."""
+        if render.row_key(*key) in self._index:
+            return False
+        return all(row.domain.key != key for row in self._rows)
+
     def _restore_cursor(self) -> None:
-        if not self._order:
-            self.cursor_row = 0
+        if self.selected is not None and self._vanished(self.selected):
+            self.lost = True
+        if not self._order or self.lost:
+            self.cursor_row = min(self.cursor_row, max(0, len(self._order) - 1))
+            self._refresh_indices((self.cursor_row,))
             if self.selected is not None:
                 self.selected = None
                 self.post_message(self.Selected(self, None))

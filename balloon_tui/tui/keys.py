@@ -82,7 +82,7 @@ SLIDER_KEYS: tuple[tuple[str, str], ...] = (
     ("home", "go to the safety floor (used + margin)"),
     ("end", "go to the maximum"),
     ("enter", "apply the target under the handle"),
-    ("mouse", "click or drag on the track; the target is written on release"),
+    ("mouse", "click or drag on the track; written on release (keys wait till then)"),
 )
 TABLE_KEYS: tuple[tuple[str, str], ...] = (
     ("↑ ↓ pgup pgdn", "choose a guest"),

@@ -227,3 +227,15 @@ async def test_page_and_end_keys_move_the_cursor_and_scroll_it_into_view(fake):
         await pilot.press("home")
         assert table.cursor_row == 0
         assert table.scroll_y == 0
+
+
+async def test_filter_finds_a_name_by_what_the_table_shows(fake):
+    """A TAB in a name is drawn as \\x09: typing what is on screen finds it, so does the raw."""
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await emit(app, pilot, host(dom("tab\there", 0), dom("plain", 1)))
+        await pilot.press("slash", *"b\\x09h")
+        assert table_names(app) == ["tab\there"]
+        app.query_one("#filter", Input).value = "b\th"
+        await pilot.pause()
+        assert table_names(app) == ["tab\there"]

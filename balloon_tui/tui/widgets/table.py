@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from balloon_tui.core.display import visible
 from balloon_tui.tui import render
 from balloon_tui.tui.render import RowView
 from balloon_tui.tui.widgets.tablerows import (
@@ -132,7 +133,9 @@ class DomainTable(ScrollView, can_focus=True):
             wanted = {
                 r.key: r
                 for r in rows
-                if needle in r.domain.name.casefold()
+                # The name as shown too: a TAB in a name is drawn and typed as \x09.
+                if (needle in r.domain.name.casefold()
+                    or needle in visible(r.domain.name).casefold())
                 and (host is None or r.domain.host_uri == host)
             }
         old = self._views

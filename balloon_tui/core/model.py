@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+DomainKey = tuple[str, str]  # (host URI, domain UUID)
+
 
 class DomainState(enum.IntEnum):
     """libvirt's virDomainState, with words and symbols that do not rely on colour."""
@@ -155,7 +157,7 @@ class DomainSnapshot:
     # malformed): that metadata is foreign text, and the target shows as unknown.
     metadata_note: str | None = None
     # (host URI, UUID): made once here, read for every guest on every tick by the UI.
-    key: tuple[str, str] = field(init=False, compare=False, repr=False)
+    key: DomainKey = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", (self.host_uri, self.uuid))
@@ -290,7 +292,7 @@ class FleetSnapshot:
     def host(self, uri: str) -> HostSnapshot | None:
         return next((h for h in self.hosts if h.uri == uri), None)
 
-    def domain(self, key: tuple[str, str]) -> DomainSnapshot | None:
+    def domain(self, key: DomainKey) -> DomainSnapshot | None:
         host = self.host(key[0])
         if host is None:
             return None

@@ -15,12 +15,11 @@ from balloon_tui.core.display import shown
 from balloon_tui.core.model import (
     CONVERGED_TOLERANCE_KIB,
     Convergence,
+    DomainKey,
     DomainState,
     Progress,
 )
 from balloon_tui.core.sizes import MINIMUM_KIB, format_compact
-
-DomainKey = tuple[str, str]  # (host URI, domain UUID)
 
 STALL_SECONDS = 10.0
 

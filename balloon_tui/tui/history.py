@@ -11,9 +11,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from balloon_tui.core.model import DomainSnapshot
-
-DomainKey = tuple[str, str]
+from balloon_tui.core.model import DomainKey, DomainSnapshot
 
 WINDOW_SECONDS = 600.0
 # A hard bound whatever the refresh interval: a 0.1 s interval over 10 min is 6000.

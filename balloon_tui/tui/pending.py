@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from balloon_tui.core.model import DomainSnapshot
+from balloon_tui.core.model import DomainKey, DomainSnapshot
 from balloon_tui.core.writes import TargetRequest, WriteResult
-
-DomainKey = tuple[str, str]
 
 # After libvirt accepted the write, show our value for at most this many more snapshots
 # of that host (normally the first one already carries it).

@@ -22,7 +22,7 @@ from dataclasses import replace
 import libvirt
 
 from balloon_tui.core.audit import AuditLog
-from balloon_tui.core.model import HostSnapshot, HostStatus
+from balloon_tui.core.model import DomainKey, HostSnapshot, HostStatus
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.targets import STALL_SECONDS, TargetBook
 from balloon_tui.core.writes import TargetRequest, WriteResult
@@ -66,7 +66,7 @@ class HostWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._queue_lock = threading.Condition()
-        self._queued: dict[tuple[str, str], TargetRequest] = {}
+        self._queued: dict[DomainKey, TargetRequest] = {}
         self._jobs: collections.deque[Callable[[], None]] = collections.deque()
         self._unsent: list[tuple[TargetRequest, str]] = []
         self._lost = threading.Event()

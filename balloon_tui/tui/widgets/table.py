@@ -23,6 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from balloon_tui.core.display import visible
+from balloon_tui.core.model import DomainKey
 from balloon_tui.tui import render
 from balloon_tui.tui.render import RowView
 from balloon_tui.tui.widgets.tablerows import (
@@ -36,8 +37,6 @@ from balloon_tui.tui.widgets.tablerows import (
     sort_value,
     styled,
 )
-
-DomainKey = tuple[str, str]
 
 SORTS: tuple[str, ...] = ("name", "actual", "used", "max")
 HEADER = 1  # the header line above the rows

@@ -16,6 +16,7 @@ from typing import Any
 
 import libvirt
 
+from balloon_tui.core.audit import AuditLog
 from balloon_tui.core.model import (
     BalloonDevice,
     DomainSnapshot,
@@ -58,7 +59,7 @@ class HostSession:
         targets: TargetBook | None = None,
         stall_seconds: float = STALL_SECONDS,
         prompt: CredentialPrompt | None = None,
-        audit: Any = None,
+        audit: AuditLog | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.requested_uri = uri

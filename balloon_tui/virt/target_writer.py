@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import libvirt
 
-from balloon_tui.core.audit import AuditError
+from balloon_tui.core.audit import AuditError, AuditLog
 from balloon_tui.core.model import DomainState
 from balloon_tui.core.sizes import format_compact
 from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
@@ -121,7 +121,7 @@ def _send(
     return WriteResult(request, True, where, None, flags)
 
 
-def refuse(audit: Any, request: TargetRequest, message: str) -> WriteResult:
+def refuse(audit: AuditLog | None, request: TargetRequest, message: str) -> WriteResult:
     """A write refused before reaching libvirt: still one attempt and one result in the log."""
     flags = _FLAGS[request.mode]
     result = WriteResult(request, False, message, None, flags)

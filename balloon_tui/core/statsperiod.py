@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from balloon_tui.core.model import DomainKey
+
 DEFAULT_STATS_PERIOD = 2  # seconds: the real-guest harness uses 2; stale after 3 periods
 MAX_STATS_PERIOD = 3600
 
@@ -22,7 +24,7 @@ class StatsPeriodRequest:
     automatic: bool = False  # --arm-stats did it, not a key
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> DomainKey:
         return (self.host_uri, self.uuid)
 
 
@@ -34,7 +36,7 @@ class StatsPeriodResult:
     error_code: int | None = None
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> DomainKey:
         return self.request.key
 
     @property

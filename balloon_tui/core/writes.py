@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from balloon_tui.core.model import DomainState
+from balloon_tui.core.model import DomainKey, DomainState
 from balloon_tui.core.sizes import format_compact
 
 
@@ -42,7 +42,7 @@ class TargetRequest:
     previous_kib: int | None = None
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> DomainKey:
         return (self.host_uri, self.uuid)
 
 
@@ -55,7 +55,7 @@ class WriteResult:
     flags: int = 0
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> DomainKey:
         return self.request.key
 
     @classmethod

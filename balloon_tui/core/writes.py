@@ -58,10 +58,6 @@ class WriteResult:
     def key(self) -> DomainKey:
         return self.request.key
 
-    @classmethod
-    def refused(cls, request: TargetRequest, message: str) -> WriteResult:
-        return cls(request, False, message)
-
     @property
     def summary(self) -> str:
         size = format_compact(self.request.target_kib)

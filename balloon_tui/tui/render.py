@@ -78,23 +78,6 @@ _STATE_STYLES = {
 }
 
 
-class SortableText(Text):
-    """A Text that sorts by a value (memray's trick): "1.5 GiB" sorts as a number."""
-
-    def __init__(self, *args: object, sort_value: object = 0, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.sort_value = sort_value
-
-
-def sortable(text: Text, value: object) -> SortableText:
-    result = SortableText(
-        text.plain, style=text.style, justify=text.justify, no_wrap=True, end="",
-        overflow="ellipsis", sort_value=value,
-    )
-    result.spans = list(text.spans)
-    return result
-
-
 def short_size(kib: int | None) -> str:
     """`format_compact` without the space and the "iB": 1.50 GiB -> 1.50G (htop style)."""
     text = format_compact(kib)

@@ -14,7 +14,7 @@ from balloon_tui.core.writes import TargetRequest, WriteResult
 from balloon_tui.tui import render
 from balloon_tui.tui.history import History
 from balloon_tui.tui.pending import CONFIRM_TICKS, PendingWrites
-from balloon_tui.tui.render import RowView, bar_text, name_text, short_size, sortable
+from balloon_tui.tui.render import RowView, bar_text, name_text, short_size
 from balloon_tui.tui.widgets.gueststats import no_stats_reason
 from balloon_tui.tui.widgets.history import buckets, resample
 
@@ -25,13 +25,6 @@ def test_short_sizes():
     assert short_size(64 * GIB) == "64.0G"
     assert short_size(100) == "100K"
     assert short_size(None) == "–"
-
-
-def test_sortable_text_keeps_style_and_sorts_by_value():
-    cells = [sortable(render.size_text(k), k) for k in (2 * GIB, 512 * MIB, 1536 * MIB)]
-    assert [c.plain for c in sorted(cells, key=lambda c: c.sort_value)] == [
-        "512M", "1.50G", "2.00G"]
-    assert cells[0].justify == "right"
 
 
 def test_name_cells_keep_both_ends_by_cell_width():

@@ -179,11 +179,6 @@ class DomainTable(ScrollView, can_focus=True):
         if self._order:
             self.move_cursor(row=0)
 
-    def select_key(self, key: DomainKey) -> None:
-        self.selected = key
-        self.lost = False
-        self._restore_cursor()
-
     def move_cursor(self, *, row: int) -> None:
         """Put the cursor on a row (clamped) and scroll it into view."""
         if not self._order:

@@ -18,8 +18,8 @@ demo: $(STAMP)
 	@$(BIN)/balloon-tui --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check balloon_tui tests benchmarks
-	$(BIN)/mypy balloon_tui
+	$(BIN)/ruff check balloon_tui tests benchmarks scripts
+	$(BIN)/mypy balloon_tui scripts/screenshots.py
 	$(BIN)/lint-imports
 
 realguest-setup: $(STAMP)
@@ -35,7 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 
 screenshots: $(STAMP)
-	$(BIN)/python -m balloon_tui.tui.screenshots screenshots
+	$(BIN)/python scripts/screenshots.py screenshots
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from balloon_tui.tui.screenshots import SHOTS, SVG_ID, Shot, main, take
+from screenshots import SHOTS, SVG_ID, Shot, main, take
 
 REPO = Path(__file__).resolve().parents[2]
 FOLDER = REPO / "screenshots"

@@ -23,7 +23,6 @@ from balloon_tui.core.config import ConfigError, read_config, theme_setting
 from balloon_tui.core.display import has_unsafe, shown, visible
 from balloon_tui.tui import render
 from balloon_tui.tui.app import BalloonApp
-from balloon_tui.tui.screenshots import demo_app
 from balloon_tui.tui.themes import (
     BALLOON_COLOURS,
     DEFAULT_THEME,
@@ -37,6 +36,7 @@ from balloon_tui.tui.themes import (
     wants_sixteen_colours,
 )
 from balloon_tui.tui.widgets.history import ScaledSparkline
+from screenshots import demo_app
 
 REPO = Path(__file__).resolve().parents[2]
 OURS = ("balloon-dark", "balloon-light", "balloon-high-contrast", "balloon-16",

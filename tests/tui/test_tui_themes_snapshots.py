@@ -1,6 +1,6 @@
 """Snapshots of the demo in every bundled theme, on a 16-colour terminal and with NO_COLOR.
 
-The demo app is built as `make screenshots` builds it (balloon_tui.tui.screenshots.demo_app):
+The demo app is built as `make screenshots` builds it (scripts/screenshots.py: demo_app):
 fixed theme, none of ~/.config. 16 colours: every colour cut down the way Rich does for
 TERM=xterm. NO_COLOR=1: set while the app is made (Textual reads it then).
 Update with `pytest tests/tui --snapshot-update` after looking at the report.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from tuihelpers import ready, select
 
-from balloon_tui.tui.screenshots import demo_app
 from balloon_tui.tui.themes import bundled_theme_files, parse_theme
+from screenshots import demo_app
 
 THEMES = [parse_theme(f.read_text(encoding="utf-8")).name for f in bundled_theme_files()]
 

@@ -1,13 +1,15 @@
 """`make screenshots`: SVG pictures of the bundled demo, the same bytes on every run.
 
-    python -m balloon_tui.tui.screenshots DIR           # every picture (stale ones removed)
-    python -m balloon_tui.tui.screenshots DIR NAME ...  # only these
+    python scripts/screenshots.py DIR           # every picture (stale ones removed)
+    python scripts/screenshots.py DIR NAME ...  # only these
 
 Deterministic: fixed terminal sizes, the bundled demo (a test-driver node: no guest clock),
 one poll only (a refresh of an hour), no log clock, no cursor blink, a fixed theme and none of
 the operator's ~/.config (user_config=False), the caller's NO_COLOR ignored, and an SVG id made
 from the picture's name instead of a hash of its content (so a diff shows what changed).
 tests/tui/test_screenshots.py renders them all again and fails when `screenshots/` differs.
+Kept out of the package: it is a tool for the repository, not part of what is installed; the
+tests import it (and its `demo_app`) through pytest's `pythonpath`.
 """
 
 from __future__ import annotations

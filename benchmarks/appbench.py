@@ -11,6 +11,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from balloon_tui.cli import tune_gc
 from balloon_tui.core.model import HostSnapshot
 from balloon_tui.core.sizes import MIB
 from balloon_tui.core.writes import TargetRequest
@@ -66,6 +67,7 @@ async def _apply_render(
     clock_now = [time.time()]
     fleet = StaticFleet([h.uri for h in hosts])
     app = create_app(lambda _s, _w: fleet, show_host=len(hosts) > 1, clock=lambda: clock_now[0])
+    tune_gc()  # as balloon-tui's start-up does
     samples: list[float] = []
     late: list[int] = []
     async with app.run_test(size=size) as pilot:
@@ -103,6 +105,7 @@ async def _history_rss(hosts: list[HostSnapshot], ticks: int) -> int:
     clock_now = [time.time()]
     fleet = StaticFleet([h.uri for h in hosts])
     app = create_app(lambda _s, _w: fleet, clock=lambda: clock_now[0])
+    tune_gc()
     async with app.run_test(size=(120, 40)) as pilot:
         for tick in range(ticks):
             clock_now[0] += 2.0

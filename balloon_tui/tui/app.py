@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import gc
 import threading
 import time
 import traceback
@@ -113,7 +112,6 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
         self._auth_sent: set[str] = set()  # answered, not yet seen connected: a retry = wrong
         self._auth_user: dict[str, str] = {}
         self._closing = False
-        self._gc_frozen = False
 
     def notify(
         self,
@@ -235,15 +233,6 @@ class BalloonApp(GuardedActions, CredentialPrompting, ViewActions, ThemedApp[Non
             self.ready.set()
 
     def refresh_views(self) -> None:
-        if not self._gc_frozen and self.view.hosts:
-            # Everything alive after the first snapshot (Textual, CSS, our modules) lives as
-            # long as the app: keep it out of every later full collection, which would
-            # otherwise stall a tick by tens of milliseconds.
-            gc.freeze()
-            # Each tick replaces thousands of snapshot objects (acyclic: freed by reference
-            # counting); collect young objects less often so full scans stay rare.
-            gc.set_threshold(20_000, 50, 50)
-            self._gc_frozen = True
         rows = self.view.build_rows()
         self.table.show(rows)
         self.query_one(StatusBar).show_hosts(list(self.view.hosts.values()))

@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check balloon_tui tests benchmarks scripts
+	$(BIN)/ruff format --check balloon_tui tests benchmarks scripts
 	$(BIN)/mypy balloon_tui scripts/screenshots.py
 	$(BIN)/lint-imports
 

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+DomainKey = tuple[str, str]  # (host URI, domain UUID)
+
 
 class DomainState(enum.IntEnum):
     """libvirt's virDomainState, with words and symbols that do not rely on colour."""

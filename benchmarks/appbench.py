@@ -16,13 +16,14 @@ from balloon_tui.core.model import HostSnapshot
 from balloon_tui.core.sizes import MIB
 from balloon_tui.core.writes import TargetRequest
 from balloon_tui.tui import create_app
+from balloon_tui.tui.fleetlink import FleetLike
 from balloon_tui.virt.session import HostSession
 
 REPO = Path(__file__).resolve().parent.parent
 SETTLE_SECONDS = 0.05  # three frames at Textual's 60 Hz screen updates
 
 
-class StaticFleet:
+class StaticFleet(FleetLike):
     """Stands in for the Fleet: the benchmark feeds snapshots itself."""
 
     readonly = False
@@ -82,8 +83,8 @@ async def _apply_render(
             started = time.process_time()
             with app.batch_update():
                 for host in tick_hosts:
-                    app.view.apply(host)
-                app.refresh_views()
+                    app.main.view.apply(host)
+                app.main.refresh_views()
             await asyncio.sleep(SETTLE_SECONDS)
             if tick >= 3:  # the first ticks build every row
                 samples.append(time.process_time() - started)
@@ -111,8 +112,8 @@ async def _history_rss(hosts: list[HostSnapshot], ticks: int) -> int:
             clock_now[0] += 2.0
             with app.batch_update():
                 for host in hosts:
-                    app.view.apply(moved(host, tick))
-                app.refresh_views()
+                    app.main.view.apply(moved(host, tick))
+                app.main.refresh_views()
             if tick % 50 == 0:
                 await pilot.pause()
         await pilot.pause()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from balloon_tui.tui import keys
+from balloon_tui.tui.screens.main import MainScreen
 
 # Actions without a key of their own (the slider's are keys only while it has focus).
 EXTRA: tuple[tuple[str, str], ...] = (
@@ -39,8 +39,11 @@ def palette_commands() -> list[tuple[str, str, str]]:
 
 
 class BalloonCommands(Provider):
-    def _run(self, action: str) -> Callable[[], Any]:
-        return partial(self.app.run_action, action)
+    def _run(self, action: str) -> Callable[[], Awaitable[bool]]:
+        # The actions are the main screen's ("app.quit" finds the app from there), whichever
+        # screen the palette was opened on.
+        main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+        return partial(self.app.run_action, action, main or self.app)
 
     async def discover(self) -> Hits:
         for title, action, help_text in palette_commands():

@@ -12,13 +12,23 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from balloon_tui.core.model import HostSnapshot
+from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.writes import TargetRequest, WriteResult
 
 SnapshotCallback = Callable[[HostSnapshot], None]
 WriteCallback = Callable[[WriteResult], None]
+# libvirt's openAuth questions (credential type, prompt) -> answers, None = skipped. The
+# same shape as balloon_tui.virt.connection.CredentialPrompt (not imported: it loads libvirt).
+CredentialPrompt = Callable[[str, list[tuple[int, str]]], list[str] | None]
 
 
 class FleetLike(Protocol):
+    """Everything the UI asks of a Fleet (balloon_tui.virt.fleet.Fleet satisfies it).
+
+    The last two are optional: a fleet without them (a test fake, a benchmark) subclasses
+    this protocol and inherits the defaults, so the UI never probes with getattr.
+    """
+
     readonly: bool
 
     @property
@@ -32,9 +42,15 @@ class FleetLike(Protocol):
 
     def request_target(self, request: TargetRequest) -> None: ...
 
-    # Optional, looked up with getattr (fakes may leave them out), as the real Fleet has them:
-    #   arm_stats(request: StatsPeriodRequest, done: Callable[[StatsPeriodResult], None])
-    #   use_prompt(prompt: CredentialPrompt)  -- credentials are asked in the app's dialog
+    def arm_stats(
+        self, request: StatsPeriodRequest, done: Callable[[StatsPeriodResult], None]
+    ) -> None:
+        """Set a live stats period; `done` gets the result (on any thread)."""
+        done(StatsPeriodResult(request, False, "this connection cannot arm guest stats"))
+
+    def use_prompt(self, prompt: CredentialPrompt) -> None:
+        """Ask for missing credentials with `prompt` (the app's dialog); by default the
+        fleet never asks."""
 
 
 FleetFactory = Callable[[SnapshotCallback, WriteCallback], FleetLike]

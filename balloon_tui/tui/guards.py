@@ -1,244 +1,246 @@
-"""What keeps a guest safe beyond the floor: intent bound to a guest, undo, arming guest
-stats, guests that vanish.
+"""WriteGuard: every way to set a target ends in `submit_target`, the only caller of
+`Fleet.request_target`; it owns the undo history.
 
-A mixin of BalloonApp (its attributes live there, hence the mypy note below).
+Intent: keys, slider, typed entry -> `submit_target` (read-only, drag, intent bound to a guest,
+safety floor) -> Fleet writer thread -> `WriteDone` -> `done`.
 """
-# mypy: disable-error-code="attr-defined, has-type"
 
 from __future__ import annotations
 
-from rich.text import Text
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from balloon_tui.core.display import shown
-from balloon_tui.core.model import DomainSnapshot, DomainState, HostSnapshot, HostStatus
-from balloon_tui.core.sizes import MINIMUM_KIB
-from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
-from balloon_tui.tui import render
-from balloon_tui.tui.messages import StatsArmed
+from balloon_tui.core.model import DomainKey, DomainSnapshot
+from balloon_tui.core.safety import Assessment
+from balloon_tui.core.sizes import MINIMUM_KIB, format_compact
+from balloon_tui.core.undo import UndoHistory
+from balloon_tui.core.writes import TargetRequest, WriteResult
 from balloon_tui.tui.render import RowView
+from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
+from balloon_tui.tui.screens.entry import TargetEntryScreen
 from balloon_tui.tui.widgets.slider import DRAG_HOLDS
-from balloon_tui.tui.widgets.statusbar import host_name
 
-DomainKey = tuple[str, str]
-GONE_REMEMBERED = 256  # names of vanished guests kept to say which one a late write was for
+if TYPE_CHECKING:
+    from balloon_tui.tui.screens.main import MainScreen
 
 
-class GuardedActions:
-    selected: DomainKey | None
-    _lost_name: str | None
-    _gone: dict[DomainKey, str]
+def current_target(row: RowView) -> int:
+    return row.target_kib if row.target_kib is not None else row.domain.actual_kib
+
+
+def clamped(domain: DomainSnapshot, target_kib: int) -> int:
+    return max(min(MINIMUM_KIB, domain.maximum_kib), min(int(target_kib), domain.maximum_kib))
+
+
+class WriteGuard:
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self.undo_history = UndoHistory()  # per guest: the targets before ours, for `u`
+
+    # -- the one way to libvirt ---------------------------------------------------------------
+    def submit_target(
+        self, key: DomainKey | None, target_kib: int, source: str, *, undo: bool = False,
+        seen: DomainSnapshot | None = None, release: bool = False,
+    ) -> bool:
+        """Ask the Fleet to set a target. The only caller of `Fleet.request_target`.
+
+        Every way to set a target ends here, so no path skips its checks: read-only, no
+        drag in progress (but its `release`), the intent (`key`: the guest the operator
+        acted on; `seen`: that guest as it was then, when the write comes later) and the
+        safety floor. Below the floor (or with no floor known) a shrink waits for the
+        operator's confirmation in a dialog. True when the request went out now.
+        """
+        screen = self.screen
+        fleet = screen.fleet
+        if fleet is None or fleet.readonly:
+            screen.notify("read-only: balloon-tui does not change targets here",
+                          title="not written", severity="warning")
+            screen.log_panel.add(f"refused ({source}): the connection is read-only", "warning")
+            return False
+        if not release and self.drag_holds():
+            return False
+        row = self.intended_row(key, seen, source)
+        if row is None:
+            return False
+        domain = row.domain
+        target = clamped(domain, target_kib)
+        request = TargetRequest(domain.host_uri, domain.uuid, domain.name, target,
+                                screen.mode.for_state(domain.state), previous_kib=row.target_kib)
+        current = current_target(row)
+        assessment = screen.policy.assess(domain, target, screen.clock(), current)
+        if assessment.needs_confirmation:
+            self.confirm(request, row, current, assessment, source, undo)
+            return False
+        self._send(request, current, source, undo)
+        return True
+
+    def _send(self, request: TargetRequest, current: int, source: str, undo: bool) -> None:
+        screen = self.screen
+        fleet = screen.fleet
+        assert fleet is not None
+        self.undo_history.sent(request.key, current, request.target_kib, undo=undo)
+        screen.pending.sent(request)
+        fleet.request_target(request)
+        forced = ", below the safety floor: confirmed" if request.forced else ""
+        screen.log_panel.add(f"{request.name}: target {format_compact(request.target_kib)} "
+                             f"requested ({source}, {request.mode.label}{forced})")
+        screen.refresh_views()
+
+    def confirm(self, request: TargetRequest, row: RowView, current: int,
+                assessment: Assessment, source: str, undo: bool) -> None:
+        """Ask before going below the safety floor; the slider shows the current target."""
+        screen = self.screen
+        screen.show_panel()  # the handle goes back to the target in force while we ask
+        if any(isinstance(s, ConfirmFloorScreen) for s in screen.app.screen_stack):
+            screen.notify("answer the open question first", severity="warning")
+            return
+        name, size = request.name, format_compact(request.target_kib)
+        screen.log_panel.add(f"{name}: {size} asks for confirmation ({source}): "
+                             f"{assessment.reason}", "warning")
+
+        def answer(confirmed: bool | None) -> None:
+            if screen.closing_down():
+                return
+            if not confirmed:
+                screen.log_panel.add(f"{name}: {size} cancelled; the target stays "
+                                     f"{format_compact(current)}")
+            elif screen.readonly:  # read-only never asks; defence in depth
+                screen.log_panel.add(f"refused ({source}): the connection is read-only",
+                                     "warning")
+            elif (now := self.intended_row(request.key, row.domain, source)) is not None:
+                self._send(replace(request, forced=True), current_target(now), source, undo)
+                return
+            screen.show_panel()
+
+        screen.app.push_screen(ConfirmFloorScreen(row.domain, request.target_kib, current,
+                                                  assessment, source), answer)
+
+    def done(self, result: WriteResult) -> None:
+        """The Fleet's writer thread answered (`WriteDone`)."""
+        screen = self.screen
+        screen.pending.result(result)
+        if result.ok:
+            screen.log_panel.add(result.summary)
+        else:
+            screen.log_panel.add(result.summary, "error")
+            screen.notify(result.message, title=f"{result.request.name}: target not set",
+                          severity="error", timeout=8)
+        screen.refresh_views()
 
     # -- intent: a write is for the guest the operator acted on, as it was then -----------------
-    def _drag_holds(self) -> bool:
+    def drag_holds(self) -> bool:
         """A drag in progress decides the target: keys do not write until it is let go."""
-        if self.panel.slider.dragging:
-            self.notify(DRAG_HOLDS, severity="warning")
+        if self.screen.panel.slider.dragging:
+            self.screen.notify(DRAG_HOLDS, severity="warning")
             return True
         return False
 
-    def _sync_selection(self) -> DomainKey | None:
-        """The guest under the table's cursor now. Its `Selected` message may still be on
-        its way: a key typed right after a cursor move (`down` `=`) is for the new guest."""
-        key: DomainKey | None = self.table.selected
-        if key != self.selected:
-            self._select(key)
-        return key
-
-    def _write_row(self) -> RowView | None:
+    def write_row(self) -> RowView | None:
         """The selected guest's row for a key that writes, unless a drag holds the slider."""
-        return None if self._drag_holds() else self._selected_row()
+        return None if self.drag_holds() else self.screen.selected_row()
 
-    def _intended_row(
+    def intended_row(
         self, key: DomainKey | None, seen: DomainSnapshot | None, source: str
     ) -> RowView | None:
         """The row of the guest the operator acted on, if a write to it still means what
         the operator meant; else None, after saying why nothing is written."""
+        screen = self.screen
         if key is None:
-            self.notify("select a guest first", severity="warning")
+            screen.notify("select a guest first", severity="warning")
             return None
-        row: RowView | None = self.rows.get(key)
+        row = screen.rows.get(key)
         if row is None:
-            name = seen.name if seen is not None else self._gone.get(key, "the guest")
-            self._not_written(name, f"{name} is gone (undefined or migrated)", source)
+            name = seen.name if seen is not None else screen.guests.gone_name(key)
+            self.not_written(name, f"{name} is gone (undefined or migrated)", source)
             return None
         if row.offline:
-            self._offline(row.domain, source)
+            screen.guests.offline(row.domain, source)
             return None
         now = row.domain
         if seen is not None and now.name != seen.name:
-            self._not_written(seen.name, f"{seen.name} is now called {now.name}", source)
+            self.not_written(seen.name, f"{seen.name} is now called {now.name}", source)
             return None
         if seen is not None and now.state.is_active != seen.state.is_active:
-            self._not_written(now.name, f"{now.name} is now {now.state.word}", source)
+            self.not_written(now.name, f"{now.name} is now {now.state.word}", source)
             return None
         return row
 
-    def _not_written(self, name: str, problem: str, source: str) -> None:
+    def not_written(self, name: str, problem: str, source: str) -> None:
         message = f"{problem}: nothing was written"
-        self.log_panel.add(f"refused ({source}): {message}", "warning")
-        self.notify(message, title=f"{name}: target not set", severity="warning")
-
-    @staticmethod
-    def _clamped(domain: DomainSnapshot, target_kib: int) -> int:
-        return max(min(MINIMUM_KIB, domain.maximum_kib), min(int(target_kib), domain.maximum_kib))
+        self.screen.log_panel.add(f"refused ({source}): {message}", "warning")
+        self.screen.notify(message, title=f"{name}: target not set", severity="warning")
 
     def _already(self, row: RowView, target_kib: int, where: str) -> bool:
         """A key that would not move the target sends nothing (and says so)."""
-        if self._clamped(row.domain, target_kib) != self._current_target(row):
+        if clamped(row.domain, target_kib) != current_target(row):
             return False
-        self.notify(f"{row.domain.name}: already at the {where}: nothing to send")
+        self.screen.notify(f"{row.domain.name}: already at the {where}: nothing to send")
         return True
 
-    def _lost_text(self) -> Text | None:
-        """What the panel says after the selected guest vanished: choose again."""
-        if self._lost_name is None:
-            return None
-        return Text.assemble(
-            (f"{render.MARK_ERROR} ", render.STYLE_WARN), (shown(self._lost_name), "bold"),
-            (" is gone (undefined or migrated)\nnothing is selected: choose a guest in the "
-             "table", render.STYLE_WARN))
+    # -- the ways to set a target -----------------------------------------------------------
+    def slider_committed(self, subject: object, value: int, *, released: bool) -> None:
+        # The guest the slider showed when the operator acted; never "whatever is selected".
+        key = subject if isinstance(subject, tuple) else None
+        rows = self.screen.rows
+        if key is not None and key != self.screen.sync_selection():
+            self.not_written(rows[key].domain.name if key in rows else "the guest",
+                             "another guest was chosen in the table meanwhile", "slider")
+            return
+        self.submit_target(key, value, "slider", release=released)
 
-    # -- undo ---------------------------------------------------------------------------------
-    def action_undo_target(self) -> None:
+    def step(self, delta_kib: int) -> None:
+        row = self.write_row()
+        if row is not None:
+            target = current_target(row) + delta_kib
+            if self._already(row, target, "maximum" if delta_kib > 0 else "minimum"):
+                return
+            self.submit_target(row.domain.key, target,
+                               f"key {'+' if delta_kib > 0 else '−'}"
+                               f"{format_compact(abs(delta_kib))}")
+
+    def to_floor(self) -> None:
+        row = self.write_row()
+        if row is None:
+            return
+        floor = self.screen.floor(row)
+        if floor is None:
+            self.screen.notify("no safety floor known (no guest stats): type a target with t",
+                               severity="warning")
+            return
+        if not self._already(row, floor, "safety floor"):
+            self.submit_target(row.domain.key, floor, "floor")
+
+    def to_maximum(self) -> None:
+        row = self.write_row()
+        if row is not None and not self._already(row, row.domain.maximum_kib, "maximum"):
+            self.submit_target(row.domain.key, row.domain.maximum_kib, "maximum")
+
+    async def enter(self) -> None:
+        row = self.write_row()
+        if row is None:
+            return
+        if self.screen.readonly:
+            self.submit_target(row.domain.key, 0, "typed")  # refuses and says why
+            return
+        key, seen = row.domain.key, row.domain
+
+        def apply(kib: int | None) -> None:
+            if kib is not None:  # for the guest the dialog was opened on, as it was then
+                self.submit_target(key, kib, "typed", seen=seen)
+
+        # Awaited (and `t` is a priority binding): what is typed next lands in the entry.
+        await self.screen.app.push_screen(
+            TargetEntryScreen(row.domain, current_target(row), self.screen.floor(row)), apply,
+        )
+
+    def undo(self) -> None:
         """`u`: back to the target before the last one this app set (same checks as any)."""
-        row = self._write_row()
+        row = self.write_row()
         if row is None:
             return
-        stack = self._undo.get(row.domain.key)
-        if not stack:
-            self.notify(f"nothing to undo for {row.domain.name}: no target was set from here",
-                        title="undo")
+        before = self.undo_history.last(row.domain.key)
+        if before is None:
+            self.screen.notify(f"nothing to undo for {row.domain.name}: no target was set "
+                               "from here", title="undo")
             return
-        self.submit_target(row.domain.key, stack[-1], "undo", undo=True)
-
-    # -- guest stats ---------------------------------------------------------------------------
-    def action_arm_stats(self) -> None:
-        """`a`: set a live stats period on the selected guest, so its floor becomes known."""
-        row = self._selected_row()
-        if row is None:
-            return
-        domain = row.domain
-        if row.offline and not self.readonly:
-            self._offline(domain, "arm stats")
-            return
-        problem = None
-        if not domain.device.present:
-            problem = "it has no balloon device: there are no guest stats to arm"
-        elif not domain.state.is_active or domain.state is DomainState.CRASHED:
-            problem = f"it is {domain.state.word}: a stats period is set on a running guest"
-        elif domain.device.stats_period > 0:
-            self.notify(f"{domain.name}: guest stats are on already (every "
-                        f"{domain.device.stats_period} s)", title="guest stats")
-            return
-        if problem is not None and not self.readonly:
-            self.notify(f"{domain.name}: {problem}", title="guest stats not armed",
-                        severity="warning")
-            return
-        self._request_stats(domain, self.stats_period, automatic=False)
-
-    def _offline(self, domain: DomainSnapshot, source: str) -> None:
-        host = self.hosts.get(domain.host_uri)
-        word = host.status.word if host else "disconnected"
-        self.notify(f"{domain.name}: its host is {word}; nothing can be set now",
-                    title="not written", severity="warning")
-        self.log_panel.add(f"refused ({source}): {domain.name}'s host is {word}", "warning")
-
-    def _request_stats(self, domain: DomainSnapshot, period: int, automatic: bool) -> None:
-        fleet = self.fleet
-        if fleet is None or fleet.readonly:
-            self.notify("read-only: balloon-tui does not arm guest stats here",
-                        title="not written", severity="warning")
-            self.log_panel.add("refused (arm stats): the connection is read-only", "warning")
-            return
-        arm = getattr(fleet, "arm_stats", None)
-        if arm is None:
-            self.notify("this connection cannot arm guest stats", severity="warning")
-            return
-        request = StatsPeriodRequest(domain.host_uri, domain.uuid, domain.name, period,
-                                     automatic)
-        how = "--arm-stats" if automatic else "key a"
-        self.log_panel.add(f"{domain.name}: arming guest stats, every {period} s ({how})")
-        arm(request, self._thread_stats)
-
-    def _thread_stats(self, result: StatsPeriodResult) -> None:
-        self._post(StatsArmed(result))
-
-    def on_stats_armed(self, message: StatsArmed) -> None:
-        if self._closing_down():
-            return
-        result = message.result
-        self.log_panel.add(result.summary, "information" if result.ok else "error")
-        if result.request.automatic:
-            return  # --arm-stats on a whole fleet: the log says it, one line per guest
-        if result.ok:
-            self.notify(result.summary, title="guest stats")
-        else:
-            self.notify(result.message, title=f"{result.request.name}: guest stats not armed",
-                        severity="error", timeout=8)
-
-    def _after_snapshots(self, hosts: list[HostSnapshot]) -> None:
-        for host in hosts:
-            if host.status not in (HostStatus.OK, HostStatus.SLOW):
-                continue
-            self._auth_sent.discard(host.uri)  # connected: the credentials were right
-            if not self.auto_arm_period or self.readonly:
-                continue
-            for domain in host.domains:
-                if (domain.state is DomainState.RUNNING and domain.device.present
-                        and domain.device.stats_period <= 0 and domain.key not in self._armed):
-                    self._armed.add(domain.key)  # once: a refusal is not tried again
-                    self._request_stats(domain, self.auto_arm_period, automatic=True)
-
-    # -- guests that vanish or stop --------------------------------------------------------------
-    def _check_selected(self, host: HostSnapshot) -> None:
-        """Before a snapshot is applied: did the selected (or dragged) guest vanish or stop?"""
-        if host.status not in (HostStatus.OK, HostStatus.SLOW):
-            return  # a disconnected host's guests are unknown, not gone
-        before = self.view.hosts.get(host.uri)
-        if before is None or before.status not in (HostStatus.OK, HostStatus.SLOW):
-            return
-        slider = self.panel.slider
-        dragged = slider.subject if slider.dragging else None
-        watched = {k for k in (self.selected, dragged) if isinstance(k, tuple)}
-        if not any(k[0] == host.uri for k in watched) and (
-            len(before.domains) == len(host.domains)
-        ):
-            return
-        present = {d.key: d for d in host.domains}
-        for old in before.domains:
-            new = present.get(old.key)
-            drag = old.key == dragged
-            if new is None:
-                message = f"{old.name} is gone from {host_name(host)} (undefined or migrated)"
-                if drag:
-                    slider.cancel_drag()
-                    message += ": the drag is cancelled, nothing was written"
-                if old.key == self.selected:
-                    # Cleared at once, not moved to a neighbour: a key pressed before the
-                    # table catches up must not reach another guest.
-                    self.selected = None
-                    self._lost_name = old.name
-                    message += "; nothing is selected now"
-                self._gone[old.key] = old.name
-                if len(self._gone) > GONE_REMEMBERED:
-                    del self._gone[next(iter(self._gone))]
-                self._undo.pop(old.key, None)
-                self.log_panel.add(message, "warning")
-                if old.key in watched:
-                    self.notify(message, title=f"{old.name} vanished", severity="warning",
-                                timeout=8)
-            elif old.key in watched and old.name != new.name:
-                message = f"{old.name} is now called {new.name}"
-                if drag:
-                    slider.cancel_drag()
-                    message += ": the drag is cancelled, nothing was written"
-                self.log_panel.add(message, "warning")
-                self.notify(message, title=f"{old.name} renamed", severity="warning", timeout=8)
-            elif old.key in watched and old.state.is_active and not new.state.is_active:
-                message = f"{new.name} is now {new.state.word}: its balloon no longer moves"
-                if drag:
-                    slider.cancel_drag()
-                    message += "; the drag is cancelled, nothing was written"
-                self.log_panel.add(message, "warning")
-                self.notify(message, title=f"{new.name} {new.state.word}", severity="warning",
-                            timeout=8)
+        self.submit_target(row.domain.key, before, "undo", undo=True)

@@ -67,13 +67,20 @@ APP_KEYS: tuple[KeyAction, ...] = (
     KeyAction("log.toggle", "l", "l", "toggle_log", "log", "show or hide the log", "View", True),
     KeyAction("refresh", "ctrl+r", "^r", "refresh_now", "refresh", "poll the hosts now", "View"),
     KeyAction("help", "question_mark", "?", "help", "help", "show every key", "App", True),
-    KeyAction("quit", "q", "q", "quit", "quit", "quit balloon-tui", "App", True),
+    KeyAction("quit", "q", "q", "app.quit", "quit", "quit balloon-tui", "App", True),
     # Textual binds ctrl+c to "copy" (and a hint on how to quit); here it quits, as in any
-    # terminal program, also while typing or in a dialog. Namespaced "app.quit": the typing
-    # guard in app.py (PRIORITY_ACTIONS, matched against plain action names) leaves it be.
+    # terminal program, also while typing or in a dialog: an App binding (see below), not
+    # held back by the main screen's typing guard (PRIORITY_ACTIONS).
     KeyAction("quit.ctrl-c", "ctrl+c", "^c", "app.quit", "quit", "quit balloon-tui", "App",
               priority=True),
 )
+
+# "app." actions are the App's bindings (active on every screen); the rest belong to the main
+# screen, whose actions they run, and whose `check_action` keeps PRIORITY_ACTIONS (keys that
+# move the focus) from firing while typing or in a dialog.
+GLOBAL_KEYS = tuple(key for key in APP_KEYS if key.action.startswith("app."))
+SCREEN_KEYS = tuple(key for key in APP_KEYS if not key.action.startswith("app."))
+PRIORITY_ACTIONS = frozenset(key.action for key in SCREEN_KEYS if key.priority)
 
 # Keys that belong to one widget; listed in the help, bound by the widget itself.
 SLIDER_KEYS: tuple[tuple[str, str], ...] = (

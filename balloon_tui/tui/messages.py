@@ -1,4 +1,4 @@
-"""Messages from the Fleet's threads to the app (post_message is thread-safe)."""
+"""Messages from the Fleet's threads to the main screen (post_message is thread-safe)."""
 
 from __future__ import annotations
 

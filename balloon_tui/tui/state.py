@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from textual.notifications import SeverityLevel
 
 from balloon_tui.core.display import counted
-from balloon_tui.core.model import HostSnapshot, HostStatus
+from balloon_tui.core.model import DomainKey, HostSnapshot, HostStatus
 from balloon_tui.tui.history import History
 from balloon_tui.tui.pending import PendingWrites
 from balloon_tui.tui.render import RowView
 from balloon_tui.tui.widgets.statusbar import host_name
-
-DomainKey = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)

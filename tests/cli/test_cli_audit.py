@@ -53,7 +53,7 @@ def no_ui(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[Ball
 
     def run(self: BalloonApp, **_options: Any) -> None:
         runs.append(self)
-        self._fleet_factory.__self__.stop()  # type: ignore[attr-defined]
+        self.main._fleet_factory.__self__.stop()  # type: ignore[attr-defined]
 
     monkeypatch.setattr(BalloonApp, "run", run)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))

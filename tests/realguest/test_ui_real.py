@@ -132,7 +132,7 @@ def libvirt_actual(conn: libvirt.virConnect, guest: g.Guest) -> int:
 
 def floor_of(app: BalloonApp, guest: g.Guest) -> int:
     row = row_of(app, guest)
-    floor = app.policy.floor_kib(row.domain, app.clock())
+    floor = app.main.policy.floor_kib(row.domain, app.main.clock())
     assert floor is not None, f"no safety floor known (guest stats?): {row.domain.stats}"
     return floor
 
@@ -141,7 +141,7 @@ async def stats_known(app: BalloonApp, guest: g.Guest) -> None:
     """The safety floor needs fresh guest stats (stats period 1 s)."""
     def known() -> bool:
         row = row_of(app, guest)
-        return app.policy.floor_kib(row.domain, app.clock()) is not None
+        return app.main.policy.floor_kib(row.domain, app.main.clock()) is not None
 
     await until(known, 10, f"{guest.name}: guest stats in the app")
 

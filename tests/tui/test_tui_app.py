@@ -26,16 +26,16 @@ async def test_ticks_that_arrive_while_the_app_is_busy_collapse(fake):
     app = create_app(fake.factory, log_clock=False)
     async with app.run_test(size=(80, 24)) as pilot:
         applied = []
-        original = app.view.apply
+        original = app.main.view.apply
 
         def counting(snapshot):
             applied.append(snapshot.taken_at)
             return original(snapshot)
 
-        app.view.apply = counting
+        app.main.view.apply = counting
         # 200 ticks while the event loop does not get a turn (as when it is busy)...
         for tick in range(200):
-            app._thread_snapshot(host(dom("a", 1, actual=GIB + tick * 1024),
+            app.main._thread_snapshot(host(dom("a", 1, actual=GIB + tick * 1024),
                                       taken_at=1000.0 + tick))
         await pilot.pause()
         # ...are applied once, the newest.
@@ -46,7 +46,7 @@ async def test_ticks_that_arrive_while_the_app_is_busy_collapse(fake):
 async def test_snapshots_from_a_thread_arrive(fake):
     app = create_app(fake.factory, log_clock=False)
     async with app.run_test(size=(80, 24)):
-        thread = threading.Thread(target=lambda: app._thread_snapshot(host(dom("a", 1))))
+        thread = threading.Thread(target=lambda: app.main._thread_snapshot(host(dom("a", 1))))
         thread.start()
         thread.join()
         await until(lambda: bool(app.rows), what="the snapshot")
@@ -91,8 +91,8 @@ async def test_a_broken_host_is_reported_and_the_others_go_on(node, tmp_path):
     app = make_app([good, bad])
     async with app.run_test(size=(120, 30)) as pilot:
         await ready(app, pilot)
-        await until(lambda: app.hosts.get(bad) is not None
-                    and app.hosts[bad].status is HostStatus.DISCONNECTED, what="the bad host")
+        await until(lambda: app.main.hosts.get(bad) is not None
+                    and app.main.hosts[bad].status is HostStatus.DISCONNECTED, what="the bad host")
         assert "disconnected — retrying" in plain(app.query_one("#hosts"))
         assert any("missing.xml" in line for line in app.log_panel.lines_written)
         assert table_names(app) == ["web"]
@@ -122,7 +122,7 @@ def test_run_app_passes_the_cli_options(monkeypatch):
 
     def fake_run(self, **kwargs):
         seen["run"] = kwargs
-        self._fleet_factory(lambda _s: None, lambda _r: None)
+        self.main._fleet_factory(lambda _s: None, lambda _r: None)
 
     from balloon_tui.tui.app import BalloonApp
 

@@ -11,6 +11,7 @@ from balloon_tui.tui.app import BalloonApp
 from balloon_tui.tui.commands import BalloonCommands, palette_commands
 from balloon_tui.tui.keys import APP_KEYS, SLIDER_KEYS
 from balloon_tui.tui.screens.help import HelpScreen
+from balloon_tui.tui.screens.main import MainScreen
 from balloon_tui.tui.widgets.slider import BalloonSlider
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
@@ -19,14 +20,19 @@ SPECS = [DomainSpec("alpha", max_kib=4 * GIB, current_kib=2 * GIB, stats_period=
 
 
 def test_every_app_binding_comes_from_the_key_table_and_has_an_action():
-    bound = {b.key: b for b in BalloonApp.BINDINGS}  # type: ignore[union-attr]
+    # "app." keys are the App's (every screen); the rest are the main screen's, whose
+    # actions the command palette runs too.
+    bound = {b.key: b for b in [*BalloonApp.BINDINGS, *MainScreen.BINDINGS]}  # type: ignore[union-attr]
     for key in APP_KEYS:
         assert key.key in bound
+        assert bound[key.key].action == key.action
+        owner = BalloonApp if key.action.startswith("app.") else MainScreen
         name = key.action.split("(")[0].removeprefix("app.")
-        assert callable(getattr(BalloonApp, f"action_{name}", None)), key.action
+        assert callable(getattr(owner, f"action_{name}", None)), key.action
     for _display, action in ((d, a) for _t, a, d in palette_commands()):
+        owner = BalloonApp if action.startswith("app.") else MainScreen
         name = action.split("(")[0].removeprefix("app.")
-        assert callable(getattr(BalloonApp, f"action_{name}", None)), action
+        assert callable(getattr(owner, f"action_{name}", None)), action
     # The keys the brief names, with Textual's names for them.
     assert {"minus", "plus", "underscore", "equals_sign", "t", "p", "l", "q",
             "question_mark", "slash"} <= set(bound)

@@ -107,7 +107,7 @@ async def test_maximum_from_the_palette_at_the_maximum_sends_nothing(node, memor
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(app, pilot)
         await select(app, pilot, "beta")
-        await app.run_action("target_maximum")
+        await app.run_action("target_maximum", app.main)
         await pilot.pause(0.2)
         assert "beta: already at the maximum" in _notes(app)
     assert memory_calls.attempted() == []

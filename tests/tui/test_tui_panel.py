@@ -144,7 +144,7 @@ async def test_history_sparklines_cover_ten_minutes_and_are_bounded(fake):
             actual = GIB + (tick // 30 % 4) * 256 * MIB
             await emit(app, pilot, host(dom("a", 1, actual=actual, target_kib=GIB),
                                         taken_at=10_000.0 + tick))
-        samples = app.history.samples(app.selected)
+        samples = app.main.history.samples(app.selected)
         assert samples[-1].at - samples[0].at <= 600
         assert len(samples) == 21
         spark = app.query_one("#spark-actual", ScaledSparkline)
@@ -184,7 +184,7 @@ async def test_a_write_to_a_shut_off_guest_is_config_in_the_log_the_audit_and_th
     async with app.run_test(size=(100, 34)) as pilot:
         await ready(app, pilot)
         key = await select(app, pilot, "off")
-        assert app.mode is ApplyMode.LIVE  # the operator's mode; the guest has only a config
+        assert app.main.mode is ApplyMode.LIVE  # the operator's mode; the guest has only a config
         await pilot.press("plus")
         wanted = 2 * GIB + 64 * MIB
         await until(lambda: memory_calls.accepted("off"), what="the write")

@@ -41,12 +41,12 @@ async def test_no_write_path_reaches_libvirt(node, memory_calls):
         assert not slider.dragging
         # Palette-only actions and the slider's own actions, called directly.
         for action in ("target_floor", "target_maximum", "step_target(65536)"):
-            await app.run_action(action)
+            await app.run_action(action, app.main)
         slider.action_step(65536)
         slider.action_to_maximum()
         slider.action_commit()
         # And the single gate itself.
-        assert app.submit_target(app.selected, 3 * GIB, "test") is False
+        assert app.main.writes.submit_target(app.selected, 3 * GIB, "test") is False
 
         app.fleet.refresh()
         await pilot.pause(0.5)
@@ -96,22 +96,22 @@ async def test_undo_arm_stats_and_confirmations_never_write(node, memory_calls, 
         app.fleet.request_target = requests.append
         key = await select(app, pilot, "alpha")
         # Undo: even with something on the stack, the read-only gate comes first.
-        app._undo[key] = [3 * GIB]
+        app.main.writes.undo_history.sent(key, 3 * GIB, 2 * GIB, undo=False)
         await pilot.press("u")
         # A target below the floor is refused before any question is asked.
-        assert app.submit_target(key, 64 * 1024, "test") is False
+        assert app.main.writes.submit_target(key, 64 * 1024, "test") is False
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmFloorScreen)
         # Arming stats: refused with a message, also through the palette's action.
         quiet = await select(app, pilot, "quiet")
         assert "read-only: not armed here" in str(app.query_one("#panel-title").render())
         await pilot.press("a")
-        await app.run_action("arm_stats")
+        await app.run_action("arm_stats", app.main)
         # Were a question answered "set anyway" on a read-only app, it is still refused.
         row = app.rows[quiet]
         request = TargetRequest(*quiet, "quiet", 64 * 1024)
-        assessment = DEFAULT_POLICY.assess(row.domain, 64 * 1024, app.clock())
-        app._confirm(request, row, row.domain.actual_kib, assessment, "test", False)
+        assessment = DEFAULT_POLICY.assess(row.domain, 64 * 1024, app.main.clock())
+        app.main.writes.confirm(request, row, row.domain.actual_kib, assessment, "test", False)
         await pilot.pause()
         assert isinstance(app.screen, ConfirmFloorScreen)
         await pilot.press("tab", "enter")

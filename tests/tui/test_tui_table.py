@@ -112,7 +112,7 @@ async def test_numeric_sorts_and_their_keys(fake):
         assert app.table.sort_column == "name"
         assert table_names(app) == ["big", "mid", "small"]
         # "512M" < "1.50G" < "2.00G" as numbers, though not as text.
-        await app.run_action("sort('actual')")
+        await app.run_action("sort('actual')", app.main)
         await pilot.pause()
         assert table_names(app) == ["big", "mid", "small"]
         # The selection stays on its guest through a re-sort.

@@ -446,7 +446,7 @@ def no_ui(monkeypatch: pytest.MonkeyPatch, config_home: Path) -> list[tuple[Ball
 
     def run(self: BalloonApp, **options: Any) -> None:
         runs.append((self, options))
-        self._fleet_factory.__self__.stop()  # type: ignore[attr-defined]
+        self.main._fleet_factory.__self__.stop()  # type: ignore[attr-defined]
 
     monkeypatch.setattr(BalloonApp, "run", run)
     monkeypatch.setenv("XDG_STATE_HOME", str(config_home.parent / "state"))

@@ -22,6 +22,7 @@ from balloon_tui.core.safety import Assessment, SafetyPolicy
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.writes import TargetRequest, WriteResult
 from balloon_tui.tui import BalloonApp, create_app
+from balloon_tui.tui.fleetlink import FleetLike
 from balloon_tui.tui.render import row_key
 
 
@@ -84,7 +85,7 @@ def shown_target(app: BalloonApp, name: str) -> str:
     return app.table.get_cell(row_key(*row.domain.key), "target").plain.strip()
 
 
-class FakeFleet:
+class FakeFleet(FleetLike):
     """A Fleet stand-in for hand-built snapshots: records requests, emits what it is told."""
 
     def __init__(
@@ -172,7 +173,7 @@ def host(*domains: DomainSnapshot, uri: str = FAKE_URI, taken_at: float = 1000.0
 
 async def emit(app: BalloonApp, pilot: Any, snapshot: HostSnapshot) -> None:
     """Hand a snapshot to the app the way a poller thread does, and let it apply."""
-    app._thread_snapshot(snapshot)
+    app.main._thread_snapshot(snapshot)
     await pilot.pause()
 
 

@@ -1,1 +1,1 @@
-"""Modal screens: help and the typed target entry."""
+"""The screens: the main view (main.py, the default screen) and its dialogs."""

@@ -1,7 +1,8 @@
 """Updates that cost nothing when nothing changed.
 
 `Static.update` lays out the whole screen again; on every tick, for every label, that is
-most of what an idle refresh costs.
+most of what an idle refresh costs. Rich Text is shown through `render.themed`: its colours
+stay the theme's names, looked up when drawn, so a new theme needs no new update.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from balloon_tui.tui.render import themed
+
 
 def update_if_changed(widget: Static, content: Any) -> None:
     shown = getattr(widget, "_balloon_shown", None)
     if shown == content:
         return
     widget._balloon_shown = content  # type: ignore[attr-defined]
-    widget.update(content, layout=not _same_shape(shown, content))
+    shape_kept = _same_shape(shown, content)
+    widget.update(themed(content) if isinstance(content, Text) else content,
+                  layout=not shape_kept)
 
 
 def _same_shape(before: Any, after: Any) -> bool:

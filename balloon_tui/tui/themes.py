@@ -40,9 +40,9 @@ from rich.style import Style
 from rich.theme import Theme as RichTheme
 from textual import on
 from textual.app import App, ReturnType
-from textual.markup import parse_style
 from textual.color import Color, ColorParseError
 from textual.events import Mount
+from textual.markup import parse_style
 from textual.notifications import SeverityLevel
 from textual.theme import Theme
 

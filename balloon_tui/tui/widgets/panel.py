@@ -161,7 +161,7 @@ class MemoryPanel(VerticalScroll, can_focus=False):
     def on_balloon_slider_changed(self, event: BalloonSlider.Changed) -> None:
         """While dragging, say what letting go will do (nothing is written before that)."""
         if event.slider.dragging:
-            self.query_one("#panel-progress", Static).update(render.themed(drag_text(event.value)))
+            update_if_changed(self.query_one("#panel-progress", Static), drag_text(event.value))
 
     @property
     def slider(self) -> BalloonSlider:
@@ -172,10 +172,10 @@ class MemoryPanel(VerticalScroll, can_focus=False):
         self.view = view
         title = self.query_one("#panel-title", Static)
         if view is None:
-            title.update(render.themed(empty or Text(
-                "no guest selected (or none matches the filter)", style=render.STYLE_DIM)))
+            update_if_changed(title, empty or Text(
+                "no guest selected (or none matches the filter)", style=render.STYLE_DIM))
             for part in ("#panel-legend", "#panel-progress"):
-                self.query_one(part, Static).update("")
+                update_if_changed(self.query_one(part, Static), "")
             self.slider.clear()  # no drag can be committed, no key can reach a guest
             self.slider.disabled = True
             self.query_one(GuestStatsView).domain = None

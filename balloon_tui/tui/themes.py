@@ -41,6 +41,7 @@ from rich.theme import Theme as RichTheme
 from textual import on
 from textual.app import App, ReturnType
 from textual.color import Color, ColorParseError
+from textual.css.errors import UnresolvedVariableError
 from textual.events import Mount
 from textual.markup import parse_style
 from textual.notifications import SeverityLevel
@@ -124,7 +125,7 @@ def text_styles(variables: Mapping[str, str]) -> RichTheme:
     for name, definition in render.THEME_STYLES.items():
         try:
             styles[name] = parse_style(definition, values).rich_style
-        except Exception:  # a theme without the variable: Rich's fallback for the name
+        except UnresolvedVariableError:  # variables without it: Rich's fallback for the name
             styles[name] = render.FALLBACK_STYLES[name]
     return RichTheme(styles)
 

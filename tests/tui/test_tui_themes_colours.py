@@ -126,3 +126,20 @@ async def test_a_theme_switch_recolours_the_log():
         assert colours("new theme") == {light_error}
         assert log.lines_written[-2:] == ["the writer said no",
                                           "a line written under the new theme"]
+
+
+def test_every_named_style_has_a_theme_style_and_a_fallback():
+    """A name render.py uses without a theme variable would draw uncoloured (or raise)."""
+    names = {value for key, value in vars(render).items()
+             if key.startswith("STYLE_") and value != render.STYLE_DIM}
+    assert names == set(render.THEME_STYLES) == set(render.FALLBACK_STYLES)
+
+
+def test_themed_text_names_variables_not_colours():
+    text = render.bar_text(4096, 3072, 1024, 2048, 8)
+    content = render.themed(text)
+    assert content.plain == text.plain
+    styles = {str(span.style) for span in content.spans}
+    assert "bold $balloon-target" in styles and "$balloon-used" in styles
+    assert not any("#" in style or "yellow" in style for style in styles)
+    assert render.themed("[b]name[/b]").plain == "[b]name[/b]"  # data, never markup

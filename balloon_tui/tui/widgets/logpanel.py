@@ -34,6 +34,7 @@ class LogPanel(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.clock = clock
         self._entries: deque[tuple[str, str, str]] = deque(maxlen=MAX_ENTRIES)
+        self._show_pending = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="log-lines")
@@ -53,17 +54,24 @@ class LogPanel(VerticalScroll, can_focus=True):
         style = {"error": render.STYLE_ERROR, "warning": render.STYLE_WARN}.get(severity, "")
         stamp = time.strftime("%H:%M:%S ") if self.clock else ""
         self._entries.append((stamp, message, style))
-        self._show()
-        self.call_after_refresh(self.scroll_end, animate=False)
+        self._show_soon()
 
     def clear(self) -> None:
         self._entries.clear()
-        self._show()
+        self._show_soon()
+
+    def _show_soon(self) -> None:
+        # A burst of entries (a host lost with all its guests) is drawn once, not per entry.
+        if not self._show_pending and self.is_mounted:
+            self._show_pending = True
+            self.call_later(self._show)
 
     def _show(self) -> None:
+        self._show_pending = False
         lines = Text("\n").join(
             Text.assemble((stamp, render.STYLE_DIM), (message, style))
             for stamp, message, style in self._entries
         )
         if self.is_mounted:
             self.query_one("#log-lines", Static).update(render.themed(lines))
+            self.call_after_refresh(self.scroll_end, animate=False)

@@ -115,9 +115,10 @@ def line_text(cells: Sequence[tuple[Text, int]]) -> Text:
 
 
 def line_strip(console: Console, line: Text) -> Strip:
-    """The line's segments, its colours taken from the theme's variables now (`themed`): the
-    table keeps a strip until its row, its widths or the theme change."""
-    return Strip(render.themed(line).render_segments(end=""), line.cell_len)
+    """The line's segments, drawn now: the app's console has the theme's styles (ThemedApp
+    sets them with the CSS), and the table keeps a strip until its row, its widths or the
+    theme change. Rich renders a line in half the time of `render.themed` Content."""
+    return Strip(line.render(console, end=""), line.cell_len)
 
 
 def styled(strip: Strip, x: int, width: int, pre: Style, post: Style | None) -> Strip:

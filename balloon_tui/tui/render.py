@@ -9,15 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.cells import cell_len
+from rich.style import Style as RichStyle
 from rich.text import Text
+from textual.content import Content, Span
+from textual.style import Style
 
 from balloon_tui.core.display import shown, visible
 from balloon_tui.core.model import Convergence, DomainSnapshot, DomainState
 from balloon_tui.core.sizes import format_compact
 
-# One place for the colours. Named Rich styles, looked up when the text is drawn: the app
-# sets them from its theme's $balloon-* variables (tui/themes.py), so every theme colours the
-# balloon the same way. FALLBACK_STYLES serve any console without a theme (plain Rich, tests).
+# One place for the colours. Text is built with these names; `themed` turns it into Textual
+# Content whose spans name the theme's variables ($balloon-target, $text-error, ...), which
+# Textual looks up each time a widget draws: a new theme repaints without anyone's help.
 STYLE_USED = "balloon.used"
 STYLE_FREE = "balloon.actual"
 STYLE_BALLOONED = "balloon.taken"
@@ -32,6 +35,18 @@ STYLE_CAUTION = "balloon.caution"
 STYLE_OFF = "balloon.off"
 STYLE_DIM = "dim"
 
+# Name -> Textual style on the theme's variables (tui/themes.py gives every theme all of them).
+THEME_STYLES: dict[str, str] = {
+    STYLE_USED: "$balloon-used", STYLE_FREE: "$balloon-actual",
+    STYLE_BALLOONED: "$balloon-taken", STYLE_TARGET: "bold $balloon-target",
+    STYLE_FLOOR: "$balloon-floor", STYLE_PENDING: "bold $balloon-pending",
+    STYLE_STALE: "$balloon-stale", STYLE_WARN: "bold $text-warning",
+    STYLE_ERROR: "bold $text-error", STYLE_OK: "$text-success",
+    STYLE_CAUTION: "$text-warning", STYLE_OFF: "$balloon-taken",
+}
+
+# For Rich renderables drawn outside a widget's Content (a Rich Table, a plain Rich console):
+# the ANSI colours every terminal has. Inside the app, ThemedApp sets them from the theme.
 FALLBACK_STYLES: dict[str, str] = {
     STYLE_USED: "cyan", STYLE_FREE: "blue", STYLE_BALLOONED: "bright_black",
     STYLE_TARGET: "bold yellow", STYLE_FLOOR: "magenta", STYLE_PENDING: "bold bright_cyan",
@@ -43,15 +58,35 @@ FALLBACK_STYLES: dict[str, str] = {
 def _register_fallback_styles() -> None:
     """Make the names known to every Rich console (Rich raises on an unknown style name)."""
     from rich import default_styles, themes
-    from rich.style import Style
 
     for name, definition in FALLBACK_STYLES.items():
-        style = Style.parse(definition)
+        style = RichStyle.parse(definition)
         default_styles.DEFAULT_STYLES.setdefault(name, style)
         themes.DEFAULT.styles.setdefault(name, style)
 
 
 _register_fallback_styles()
+
+
+def _content_style(style: str | RichStyle) -> str | Style:
+    if isinstance(style, RichStyle):
+        return Style.from_rich_style(style)
+    return " ".join(THEME_STYLES.get(part, part) for part in style.split()) if style else ""
+
+
+def themed(text: Text | str) -> Content:
+    """`text` as Textual Content, its colours named by theme variable: resolved when drawn.
+
+    Markup is never parsed (a str is plain text): names and libvirt's words are data."""
+    if isinstance(text, str):
+        return Content(text)
+    spans = [
+        Span(start, end, _content_style(style)) for start, end, style in text.spans
+    ]
+    base = _content_style(text.style)
+    if base:
+        spans.insert(0, Span(0, len(text.plain), base))
+    return Content(text.plain, spans)
 
 GLYPH_USED = "█"
 GLYPH_FREE = "▒"  # in the guest but not used (MemAvailable): what it could give back

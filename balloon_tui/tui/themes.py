@@ -13,8 +13,10 @@ The format is described at the top of `balloon_tui/themes/balloon-dark.toml`.
 The balloon colours are theme variables, `$balloon-used`, `$balloon-actual`, ... (see
 `BALLOON_COLOURS`); a theme that leaves some out (Textual's own themes leave out all of them)
 gets defaults for its kind (dark, light or ANSI). CSS uses them as `$balloon-target`; the Rich
-text that `render.py` builds uses named styles ("balloon.target"), which `ThemedApp` sets on
-the app's console from the same variables every time the CSS variables are computed.
+text that `render.py` builds names styles ("balloon.target") that widgets draw through
+`render.themed`, as Content on the same variables, resolved by Textual at every repaint: a
+theme switch needs nothing more. For Rich renderables handed over as they are (the help's
+table, a dialog's line), `ThemedApp` gives the app's console the names too, when the CSS is.
 
 The operator's choice (command palette → "Change theme") is remembered in
 `$XDG_CONFIG_HOME/balloon-tui/config.toml` as `theme = "..."`; the rest of the file, comments
@@ -34,16 +36,16 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.color import Color as RichColor
 from rich.style import Style
 from rich.theme import Theme as RichTheme
 from textual import on
 from textual.app import App, ReturnType
 from textual.color import Color, ColorParseError
+from textual.css.errors import UnresolvedVariableError
 from textual.events import Mount
+from textual.markup import parse_style
 from textual.notifications import SeverityLevel
 from textual.theme import Theme
-from textual.widgets import Static
 
 from balloon_tui.core.config import (
     ConfigError,
@@ -114,40 +116,18 @@ def balloon_defaults(theme: Theme) -> dict[str, str]:
 
 
 # -- Rich text styles from the variables ------------------------------------------------------
-def _rich_colour(variables: Mapping[str, str], *names: str) -> RichColor | None:
-    """The first of `names` that holds a colour ("#abc", "ansi_red", "#abc 50%" ...)."""
-    for name in names:
-        value = variables.get(name, "").split()
-        if not value:
-            continue
-        try:
-            return Color.parse(value[0]).rich_color
-        except ColorParseError:
-            continue
-    return None
-
-
 def text_styles(variables: Mapping[str, str]) -> RichTheme:
-    """The named styles `render.py` uses, coloured from a theme's CSS variables."""
-
-    def colour(*names: str, bold: bool | None = None) -> Style:
-        return Style(color=_rich_colour(variables, *names), bold=bold)
-
-    taken = colour("balloon-taken")
-    return RichTheme({
-        render.STYLE_USED: colour("balloon-used"),
-        render.STYLE_FREE: colour("balloon-actual"),
-        render.STYLE_BALLOONED: taken,
-        render.STYLE_TARGET: colour("balloon-target", bold=True),
-        render.STYLE_FLOOR: colour("balloon-floor"),
-        render.STYLE_PENDING: colour("balloon-pending", bold=True),
-        render.STYLE_STALE: colour("balloon-stale"),
-        render.STYLE_WARN: colour("text-warning", "warning", bold=True),
-        render.STYLE_ERROR: colour("text-error", "error", bold=True),
-        render.STYLE_OK: colour("text-success", "success"),
-        render.STYLE_CAUTION: colour("text-warning", "warning"),
-        render.STYLE_OFF: taken,
-    })
+    """`render.py`'s named styles as plain Rich styles of a theme (`render.THEME_STYLES` with
+    the variables filled in): for Rich renderables a widget hands to the console as they are
+    (a Rich Table, a dialog's Text), not for the Content that `render.themed` makes."""
+    values = dict(variables)
+    styles: dict[str, str | Style] = {}
+    for name, definition in render.THEME_STYLES.items():
+        try:
+            styles[name] = parse_style(definition, values).rich_style
+        except UnresolvedVariableError:  # variables without it: Rich's fallback for the name
+            styles[name] = render.FALLBACK_STYLES[name]
+    return RichTheme(styles)
 
 
 # -- reading theme files ----------------------------------------------------------------------
@@ -329,6 +309,7 @@ class ThemedApp(App[ReturnType]):
         self._theme_explicit = theme is not None and chosen == theme
         self.theme = chosen or self._default()
         self._remembered_theme = self.theme
+        self._style_console()
 
     def _remembered_setting(self, path: Path) -> str | None:
         """The config file's theme; what is wrong with the file goes into a notification."""
@@ -358,14 +339,17 @@ class ThemedApp(App[ReturnType]):
             **balloon_defaults(self.current_theme),
         }
 
-    def get_css_variables(self) -> dict[str, str]:
-        variables = super().get_css_variables()
-        # Rich text (render.py's named styles) follows the theme with the CSS.
+    def refresh_css(self, animate: bool = True) -> None:
+        self._style_console()
+        super().refresh_css(animate)
+
+    def _style_console(self) -> None:
+        """Widgets draw Content whose colours Textual resolves as it draws (`render.themed`);
+        Rich renderables handed over as they are look the names up in the console."""
         if self._text_styles_pushed:
             self.console.pop_theme()
-        self.console.push_theme(text_styles(variables))
+        self.console.push_theme(text_styles(self.get_css_variables()))
         self._text_styles_pushed = True
-        return variables
 
     # -- after start --------------------------------------------------------------------------
     @on(Mount)
@@ -387,10 +371,6 @@ class ThemedApp(App[ReturnType]):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
 
     def _theme_changed(self, theme: Theme) -> None:
-        # Static text was turned into styled content when it was set: set it again.
-        for screen in self.screen_stack:
-            for static in screen.query(Static):
-                static.update(static.content)
         if theme.name != self._remembered_theme:
             self.remember_theme(theme.name)
 

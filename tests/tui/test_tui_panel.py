@@ -200,3 +200,24 @@ async def test_a_write_to_a_shut_off_guest_is_config_in_the_log_the_audit_and_th
     assert [(r["phase"], r["mode"], r["flags"], r["target_kib"]) for r in records] == [
         ("attempt", "config", CONFIG, wanted), ("result", "config", CONFIG, wanted)]
     assert records[1]["ok"] is True
+
+
+async def test_a_burst_of_log_entries_is_drawn_once_newest_in_view(fake, monkeypatch):
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await emit(app, pilot, host(dom("a", 1)))
+        await pilot.press("l")
+        log = app.log_panel
+        lines = log.query_one("#log-lines")
+        updates: list[object] = []
+        original = lines.update
+        monkeypatch.setattr(lines, "update", lambda content, **kw: (
+            updates.append(content), original(content, **kw))[1])
+        for i in range(300):  # e.g. a host lost with all its guests
+            log.add(f"entry {i}", "warning")
+        await pilot.pause()
+        await pilot.pause()
+        assert len(updates) == 1
+        shown = plain(lines).splitlines()
+        assert shown[-1] == "entry 299" and len(log.lines_written) >= 300
+        assert log.scroll_y == log.max_scroll_y > 0  # the newest entry is in view

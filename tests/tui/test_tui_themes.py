@@ -179,36 +179,6 @@ async def test_switching_theme_recolours_what_is_already_shown():
         assert "#a36a00" in after and "#f2c94c" not in after
 
 
-async def test_switching_theme_recolours_the_log_too():
-    app = demo_app(theme="balloon-dark")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(app, pilot)
-        await pilot.press("l")  # show the log: RichLog renders lines once it has a size
-        log = app.log_panel
-        log.add("the writer said no", "error")
-        await pilot.pause()
-
-        def colours(words: str) -> set[str]:
-            return {
-                segment.style.color.name.lower()
-                for strip in log.lines for segment in strip
-                if segment.style is not None and segment.style.color is not None
-                and words in segment.text
-            }
-
-        dark = colours("said no")
-        assert len(dark) == 1
-        app.theme = "balloon-light"
-        await pilot.pause()
-        await pilot.pause()
-        log.add("a line written under the new theme", "error")
-        await pilot.pause()
-        light = colours("new theme")
-        assert len(light) == 1 and light != dark
-        assert colours("said no") == light  # the old line took the new theme's colour
-        assert "the writer said no" in log.lines_written
-
-
 def test_named_styles_need_no_theme():
     """Rich text from render.py prints on any console (fallback colours), never raises."""
     console = Console(file=io.StringIO(), width=40, color_system="standard", record=True)

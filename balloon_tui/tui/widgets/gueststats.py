@@ -72,8 +72,10 @@ class GuestStatsView(Widget):
             return Text("")
         reason = no_stats_reason(domain)
         if reason is not None:
-            return Text.assemble((reason, render.STYLE_WARN if domain.device.present else ""),
-                                 "\n", device_text(domain.device))
+            return render.themed(Text.assemble(
+                (reason, render.STYLE_WARN if domain.device.present else ""),
+                "\n", device_text(domain.device)))
+        # A Rich table is drawn through the app's console, which has the theme's styles.
         stats = domain.stats
         pairs: list[tuple[str, str]] = [
             (label, render.short_size(getattr(stats, field))) for label, field in _SIZES

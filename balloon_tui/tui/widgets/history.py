@@ -98,11 +98,8 @@ def buckets(values: Sequence[tuple[float, float | None]], now: float, window: fl
     return cells
 
 
-SERIES = (
-    ("actual", "actual", render.STYLE_FREE),
-    ("used", "used", render.STYLE_USED),
-    ("target", "target", "yellow"),
-)
+# Their colours: `.sparkline--max-color` on $balloon-* in app.tcss.
+SERIES = (("actual", "actual"), ("used", "used"), ("target", "target"))
 
 
 class HistoryView(Vertical):
@@ -115,9 +112,6 @@ class HistoryView(Vertical):
                                 content-align: left bottom; }
     HistoryView .series-value { width: 7; height: 100%; content-align: right bottom; }
     HistoryView ScaledSparkline { width: 1fr; height: 1; }
-    HistoryView #spark-actual > .sparkline--max-color { color: ansi_blue; }
-    HistoryView #spark-used > .sparkline--max-color { color: ansi_cyan; }
-    HistoryView #spark-target > .sparkline--max-color { color: ansi_yellow; }
     """
 
     def __init__(self, window: float, *, id: str | None = None) -> None:
@@ -128,7 +122,7 @@ class HistoryView(Vertical):
         self._scale = 1.0
 
     def compose(self) -> ComposeResult:
-        for key, label, _style in SERIES:
+        for key, label in SERIES:
             with Horizontal():
                 yield Label(label, classes="series-label")
                 yield ScaledSparkline([], id=f"spark-{key}")
@@ -140,7 +134,7 @@ class HistoryView(Vertical):
 
     def _redraw(self) -> None:
         last = self._samples[-1] if self._samples else None
-        for key, _label, _style in SERIES:
+        for key, _label in SERIES:
             spark = self.query_one(f"#spark-{key}", ScaledSparkline)
             pairs = [(s.at, getattr(s, f"{key}_kib")) for s in self._samples]
             spark.scale_max = self._scale

@@ -60,7 +60,7 @@ def progress_text(row: RowView) -> Text:
                     "boot; a change is config only", style=render.STYLE_DIM)
     distance = target - domain.actual_kib
     if abs(distance) <= 1024:
-        return Text("✓ at the target", style="green")
+        return Text("✓ at the target", style=render.STYLE_OK)
     text = Text(render.direction_words(target, domain.actual_kib), style=render.STYLE_TARGET)
     start = progress.start_kib
     if start is not None and abs(start - target) > 1024:
@@ -161,7 +161,7 @@ class MemoryPanel(VerticalScroll, can_focus=False):
     def on_balloon_slider_changed(self, event: BalloonSlider.Changed) -> None:
         """While dragging, say what letting go will do (nothing is written before that)."""
         if event.slider.dragging:
-            self.query_one("#panel-progress", Static).update(drag_text(event.value))
+            update_if_changed(self.query_one("#panel-progress", Static), drag_text(event.value))
 
     @property
     def slider(self) -> BalloonSlider:
@@ -172,10 +172,10 @@ class MemoryPanel(VerticalScroll, can_focus=False):
         self.view = view
         title = self.query_one("#panel-title", Static)
         if view is None:
-            title.update(empty or Text("no guest selected (or none matches the filter)",
-                                       style=render.STYLE_DIM))
+            update_if_changed(title, empty or Text(
+                "no guest selected (or none matches the filter)", style=render.STYLE_DIM))
             for part in ("#panel-legend", "#panel-progress"):
-                self.query_one(part, Static).update("")
+                update_if_changed(self.query_one(part, Static), "")
             self.slider.clear()  # no drag can be committed, no key can reach a guest
             self.slider.disabled = True
             self.query_one(GuestStatsView).domain = None

@@ -13,6 +13,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -185,7 +186,19 @@ class BalloonSlider(Widget, can_focus=True):
         return self.validate_value(round(raw / grain) * grain)
 
     # -- rendering --------------------------------------------------------------------------
-    def render(self) -> Text:
+    def render(self) -> Content:
+        # Content on the theme's variables: Textual resolves them each time it draws.
+        return render.themed(self._text())
+
+    def handle_style(self) -> str:
+        """The theme's target colour; reversed while the keys or the mouse hold the handle."""
+        if self.disabled:
+            return render.STYLE_DIM
+        if self.has_focus or self._dragging:
+            return f"{render.STYLE_TARGET} reverse"
+        return render.STYLE_TARGET
+
+    def _text(self) -> Text:
         width = self.track_width
         if self.maximum <= 0:
             return Text(TRACK * width + "\n", style=render.STYLE_DIM)
@@ -194,10 +207,7 @@ class BalloonSlider(Widget, can_focus=True):
         track = Text(track.plain.replace(render.GLYPH_BALLOONED, TRACK), no_wrap=True,
                      spans=track.spans)
         at = self.x_of(self.value)
-        handle_style = "bold yellow reverse" if self.has_focus or self._dragging else "bold yellow"
-        if self.disabled:
-            handle_style = "dim"
-        track = track[:at] + Text(HANDLE, handle_style) + track[at + 1 :]
+        track = track[:at] + Text(HANDLE, self.handle_style()) + track[at + 1 :]
         marks = [" "] * width
         styles: list[str] = [""] * width
         # Lowest priority first: later marks overwrite earlier ones at the same column.

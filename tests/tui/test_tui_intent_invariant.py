@@ -186,6 +186,10 @@ class Session:
         if key is not None:
             await pilot.press(key)
             assert not isinstance(app.screen, TargetEntryScreen)
+            if self.chosen is None and app.focused is app.table:
+                # No guest chosen: the slider is off and the key went to the table, where
+                # `end` (or `home`, an arrow) is the operator choosing a guest: adopt it.
+                self.chosen = app.table.key_at_cursor()
         await self.event(event, 1)
         await pilot.pause()
         assert len(self.requests) == before  # nothing while the mouse holds the handle

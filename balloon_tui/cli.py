@@ -216,8 +216,9 @@ def _main(argv: Sequence[str] | None) -> int:
             fleet.stop()
             return _fail(f"{exc} (give another --audit-log PATH, or --readonly)")
     # With several hosts, one that is down now is shown as "disconnected — retrying".
-    return _interactive(fleet, mouse=not args.no_mouse, policy=policy, arm_stats=args.arm_stats,
-                        theme=args.theme)
+    return _interactive(
+        fleet, mouse=not args.no_mouse, policy=policy, arm_stats=args.arm_stats, theme=args.theme
+    )
 
 
 def _hosts(given: list[str], demo: bool) -> list[str | None] | str:
@@ -248,15 +249,23 @@ def _hosts(given: list[str], demo: bool) -> list[str | None] | str:
 
 
 def _interactive(
-    fleet: Fleet, mouse: bool, policy: SafetyPolicy | None = None, arm_stats: int | None = None,
+    fleet: Fleet,
+    mouse: bool,
+    policy: SafetyPolicy | None = None,
+    arm_stats: int | None = None,
     theme: str | None = None,
 ) -> int:
     from balloon_tui.core.safety import DEFAULT_POLICY
     from balloon_tui.tui.factory import create_app
 
-    app = create_app(fleet.bind, show_host=len(fleet.workers) > 1,
-                     floor=policy or DEFAULT_POLICY, arm_stats=arm_stats, theme=theme,
-                     user_config=True)
+    app = create_app(
+        fleet.bind,
+        show_host=len(fleet.workers) > 1,
+        floor=policy or DEFAULT_POLICY,
+        arm_stats=arm_stats,
+        theme=theme,
+        user_config=True,
+    )
     tune_gc()
     return _run_until_signalled(app, fleet, mouse)
 
@@ -278,8 +287,9 @@ def tune_gc() -> None:
 # What Textual's driver writes when it leaves application mode (linux_driver.py): bracketed
 # paste, mouse reporting, kitty keys and focus events off, the main screen back, the cursor
 # shown. Written by us only when Textual cannot shut down in time.
-TERMINAL_RESTORE = ("\x1b[?2004l\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[<u"
-                    "\x1b[?1049l\x1b[?25h\x1b[?1004l")
+TERMINAL_RESTORE = (
+    "\x1b[?2004l\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[<u\x1b[?1049l\x1b[?25h\x1b[?1004l"
+)
 EXIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
 SHUTDOWN_SECONDS = 5.0  # for Textual to restore the terminal and close the connections
 # The terminal is gone: nothing to restore, and Textual's shutdown can block for good
@@ -333,8 +343,7 @@ def _run_until_signalled(app: App[None], fleet: Fleet, mouse: bool) -> int:
                 os.dup2(devnull, 1)
                 os.dup2(devnull, 2)
         threading.Thread(target=ask_to_exit, args=(128 + signum,), daemon=True).start()
-        timer = threading.Timer(SHUTDOWN_SECONDS if alive else HANGUP_SECONDS, hard_exit,
-                                (signum,))
+        timer = threading.Timer(SHUTDOWN_SECONDS if alive else HANGUP_SECONDS, hard_exit, (signum,))
         timer.daemon = True
         timer.start()
         timers.append(timer)

@@ -24,9 +24,7 @@ from balloon_tui.core.sizes import format_compact
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         # Derived fields (init=False, like a domain's key) repeat what is already there.
-        return {
-            f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init
-        }
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
     if isinstance(value, enum.Enum):
         return value.name.lower()
     if isinstance(value, tuple | list):
@@ -68,15 +66,20 @@ def print_table(fleet: FleetSnapshot, console: Console) -> None:
             balloon = d.device.model
             if d.device.present:
                 balloon += f" {d.device.stats_period}s" if d.device.stats_period else " no-stats"
-            table.add_row(*(Text(visible(cell)) for cell in (
-                d.name,
-                f"{d.state.symbol} {d.state.word}",
-                format_compact(d.maximum_kib),
-                format_compact(d.target_kib),
-                format_compact(d.actual_kib),
-                format_compact(d.used_kib),
-                balloon,
-                note,
-            )))
+            table.add_row(
+                *(
+                    Text(visible(cell))
+                    for cell in (
+                        d.name,
+                        f"{d.state.symbol} {d.state.word}",
+                        format_compact(d.maximum_kib),
+                        format_compact(d.target_kib),
+                        format_compact(d.actual_kib),
+                        format_compact(d.used_kib),
+                        balloon,
+                        note,
+                    )
+                )
+            )
         console.print(table)
         console.print()

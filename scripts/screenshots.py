@@ -59,8 +59,10 @@ class SixteenColours(LineFilter):
     only: a real terminal of that kind gets it from Textual's console by itself."""
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        return [Segment(text, _sixteen(style) if style else style, control)
-                for text, style, control in segments]
+        return [
+            Segment(text, _sixteen(style) if style else style, control)
+            for text, style, control in segments
+        ]
 
 
 # -- the steps before a picture -----------------------------------------------------------------
@@ -149,8 +151,9 @@ def _theme_shots() -> list[Shot]:
     shots = []
     for source in bundled_theme_files():
         theme = parse_theme(source.read_text(encoding="utf-8"))
-        shots.append(Shot(f"theme-{theme.name}", (120, 32), _guest,
-                          f"theme {theme.name}", theme=theme.name))
+        shots.append(
+            Shot(f"theme-{theme.name}", (120, 32), _guest, f"theme {theme.name}", theme=theme.name)
+        )
     return shots
 
 
@@ -158,16 +161,32 @@ SHOTS: tuple[Shot, ...] = (
     Shot("main-120x40", (120, 40), _nothing, "the main screen, 120×40"),
     Shot("main-80x24", (80, 24), _nothing, "the main screen, 80×24"),
     Shot("main-200x60", (200, 60), _wide, "a wide terminal: the panel beside the table, the log"),
-    Shot("panel-drag", (120, 40), _drag, "dragging the slider: the floor (f), used (u), "
-         "actual (a); nothing is written before the mouse is let go"),
+    Shot(
+        "panel-drag",
+        (120, 40),
+        _drag,
+        "dragging the slider: the floor (f), used (u), "
+        "actual (a); nothing is written before the mouse is let go",
+    ),
     Shot("confirm-floor", (100, 32), _confirm, "a target below the safety floor asks first"),
     Shot("target-entry", (80, 24), _entry, "t: type a target"),
     Shot("help", (100, 40), _help, "?: every key and every sign"),
     *_theme_shots(),
-    Shot("ssh-16-colours", (80, 24), _guest, "a 16-colour terminal (TERM=xterm) over ssh: "
-         "balloon-16, picked by itself", theme="balloon-16", colours="16"),
-    Shot("no-colour", (120, 32), _guest, "NO_COLOR=1: symbols and words still tell it all",
-         colours="none"),
+    Shot(
+        "ssh-16-colours",
+        (80, 24),
+        _guest,
+        "a 16-colour terminal (TERM=xterm) over ssh: balloon-16, picked by itself",
+        theme="balloon-16",
+        colours="16",
+    ),
+    Shot(
+        "no-colour",
+        (120, 32),
+        _guest,
+        "NO_COLOR=1: symbols and words still tell it all",
+        colours="none",
+    ),
 )
 
 
@@ -193,8 +212,13 @@ def demo_app(
 ) -> BalloonApp:
     """The demo as the pictures and snapshot tests see it (colours: full, 16 or none)."""
     with _no_color(colours == "none"):
-        app = create_app([f"test://{DEMO}"], refresh=3600.0, log_clock=False, theme=theme,
-                         user_config=user_config)
+        app = create_app(
+            [f"test://{DEMO}"],
+            refresh=3600.0,
+            log_clock=False,
+            theme=theme,
+            user_config=user_config,
+        )
     if colours == "16":
         app._filters.append(SixteenColours())  # Textual has no public way to add one
     return app

@@ -95,8 +95,9 @@ class _Unsupported(libvirt.libvirtError):
         return libvirt.VIR_ERR_NO_SUPPORT
 
     def get_error_message(self) -> str:
-        return ("this function is not supported by the connection driver: "
-                "virDomainSetMemoryStatsPeriod")
+        return (
+            "this function is not supported by the connection driver: virDomainSetMemoryStatsPeriod"
+        )
 
 
 @pytest.fixture

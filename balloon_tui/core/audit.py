@@ -82,15 +82,17 @@ class AuditLog:
 
     def session_start(self, uris: Sequence[str], version: str) -> None:
         """The first line of a session that may write; AuditError when it cannot be written."""
-        self._append({
-            "action": "session",
-            "phase": "start",
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "user": self.user,
-            "pid": os.getpid(),
-            "version": version,
-            "uris": list(uris),
-        })
+        self._append(
+            {
+                "action": "session",
+                "phase": "start",
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "user": self.user,
+                "pid": os.getpid(),
+                "version": version,
+                "uris": list(uris),
+            }
+        )
 
     def _common(
         self, request: TargetRequest | StatsPeriodRequest, attempt_id: str, phase: str
@@ -146,9 +148,12 @@ class AuditLog:
         return attempt_id
 
     def stats_result(self, attempt_id: str, result: StatsPeriodResult, flags: int) -> None:
-        self._append(self._stats_base(result.request, attempt_id, "result") | {
-            "flags": flags,
-            "ok": result.ok,
-            "result": "ok" if result.ok else result.message,
-            "error_code": result.error_code,
-        })
+        self._append(
+            self._stats_base(result.request, attempt_id, "result")
+            | {
+                "flags": flags,
+                "ok": result.ok,
+                "result": "ok" if result.ok else result.message,
+                "error_code": result.error_code,
+            }
+        )

@@ -82,8 +82,11 @@ def hosts_setting(data: dict[str, Any], path: Path) -> list[str] | None:
             "hosts",
         )
     if not hosts:
-        raise ConfigError(path, "is empty: list at least one URI, or delete the line to use "
-                          "libvirt's default", "hosts")
+        raise ConfigError(
+            path,
+            "is empty: list at least one URI, or delete the line to use libvirt's default",
+            "hosts",
+        )
     for number, uri in enumerate(hosts, 1):
         try:
             check_uri(uri)
@@ -101,8 +104,10 @@ def configured_hosts(path: Path | None = None) -> list[str]:
     try:
         data = read_config(path)
     except ConfigError as exc:
-        raise ConfigError(path, f"{exc.problem}, so its hosts setting cannot be read: fix "
-                          "the file, or give -c URI") from None
+        raise ConfigError(
+            path,
+            f"{exc.problem}, so its hosts setting cannot be read: fix the file, or give -c URI",
+        ) from None
     return hosts_setting(data, path) or []
 
 

@@ -79,7 +79,7 @@ def fit_cells(text: str, width: int) -> str:
     head_room = (room + 1) // 2
     tail_room = room - head_room
     head = _take_cells(text, head_room)
-    tail = _take_tail_cells(text[len(head):], tail_room)
+    tail = _take_tail_cells(text[len(head) :], tail_room)
     return head + ELLIPSIS + tail
 
 

@@ -98,9 +98,7 @@ class SafetyPolicy:
                 "processes, or a hung guest"
             )
         else:
-            outcome = (
-                "inside its safety margin: its page cache is dropped and it may start to swap"
-            )
+            outcome = "inside its safety margin: its page cache is dropped and it may start to swap"
         return Assessment(
             True,
             floor,

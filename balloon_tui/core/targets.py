@@ -95,29 +95,40 @@ def check_remembered(found: Sequence[str | None], maximum_kib: int | None) -> Re
     if not found:
         return NOTHING_REMEMBERED
     if len(found) > 1:
-        return Remembered(note=f"{len(found)} remembered targets in metadata ignored: "
-                          "there should be one")
+        return Remembered(
+            note=f"{len(found)} remembered targets in metadata ignored: there should be one"
+        )
     text = found[0]
     if text is None:
-        return Remembered(note="remembered target in metadata ignored: "
-                          "not a <target kib='…'/> element")
+        return Remembered(
+            note="remembered target in metadata ignored: not a <target kib='…'/> element"
+        )
     if not (text.isascii() and text.isdigit()):
-        return Remembered(note=f"remembered target '{shown(text, QUOTED_CELLS)}' in metadata "
-                          "ignored: not a size in KiB")
+        return Remembered(
+            note=f"remembered target '{shown(text, QUOTED_CELLS)}' in metadata "
+            "ignored: not a size in KiB"
+        )
     if maximum_kib is None:
-        return Remembered(note="remembered target in metadata ignored: "
-                          "the guest's maximum is unknown")
+        return Remembered(
+            note="remembered target in metadata ignored: the guest's maximum is unknown"
+        )
     if len(text.lstrip("0")) > _MOST_DIGITS:
-        return Remembered(note=f"remembered target {shown(text, QUOTED_CELLS)} KiB in metadata "
-                          f"ignored: above the maximum {format_compact(maximum_kib)}")
+        return Remembered(
+            note=f"remembered target {shown(text, QUOTED_CELLS)} KiB in metadata "
+            f"ignored: above the maximum {format_compact(maximum_kib)}"
+        )
     value = int(text)
     if value > maximum_kib:
-        return Remembered(note=f"remembered target {format_compact(value)} in metadata "
-                          f"ignored: above the maximum {format_compact(maximum_kib)}")
+        return Remembered(
+            note=f"remembered target {format_compact(value)} in metadata "
+            f"ignored: above the maximum {format_compact(maximum_kib)}"
+        )
     minimum = max(1, min(MINIMUM_KIB, maximum_kib))
     if value < minimum:
-        return Remembered(note=f"remembered target {format_compact(value)} in metadata "
-                          f"ignored: below the minimum {format_compact(minimum)}")
+        return Remembered(
+            note=f"remembered target {format_compact(value)} in metadata "
+            f"ignored: below the minimum {format_compact(minimum)}"
+        )
     return Remembered(target_kib=value)
 
 

@@ -43,4 +43,3 @@ class UndoHistory:
     def forget(self, key: DomainKey) -> None:
         """The guest is gone: its history would only mislead a guest with its UUID later."""
         self._stacks.pop(key, None)
-

@@ -30,6 +30,8 @@ def check_uri(uri: str) -> str:
     for position, ch in enumerate(uri, 1):
         if ch.isspace() or not ch.isprintable():
             # Named by its code point: a zero-width space is invisible even when shown.
-            raise UriError(f"a URI cannot contain spaces or control characters "
-                           f"(U+{ord(ch):04X} at character {position}): {shown(uri, 80)}")
+            raise UriError(
+                f"a URI cannot contain spaces or control characters "
+                f"(U+{ord(ch):04X} at character {position}): {shown(uri, 80)}"
+            )
     return uri

@@ -64,8 +64,13 @@ class BalloonApp(ThemedApp[None]):
         # Built here, installed as the default screen: it exists before the app runs, so
         # tests (and the CLI) can reach `app.main` at any time.
         self.main = MainScreen(
-            fleet_factory, show_host=show_host, policy=floor, arm_stats=arm_stats,
-            history_window=history_window, log_clock=log_clock, clock=clock,
+            fleet_factory,
+            show_host=show_host,
+            policy=floor,
+            arm_stats=arm_stats,
+            history_window=history_window,
+            log_clock=log_clock,
+            clock=clock,
         )
 
     def get_default_screen(self) -> Screen[None]:
@@ -116,8 +121,9 @@ class BalloonApp(ThemedApp[None]):
     ) -> None:
         """Every toast as plain text: messages quote names, URIs and libvirt's words, and a
         name like `[@click=app.target_maximum]` in markup is an action a click would run."""
-        super().notify(visible(message), title=visible(title), severity=severity,
-                       timeout=timeout, markup=False)
+        super().notify(
+            visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False
+        )
 
     async def on_unmount(self) -> None:
         await self.main.close()

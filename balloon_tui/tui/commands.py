@@ -54,5 +54,10 @@ class BalloonCommands(Provider):
         for title, action, help_text in palette_commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), self._run(action), text=title,
-                          help=help_text or None)
+                yield Hit(
+                    score,
+                    matcher.highlight(title),
+                    self._run(action),
+                    text=title,
+                    help=help_text or None,
+                )

@@ -46,8 +46,10 @@ class CredentialBroker:
             note = None
             if uri in self._sent:  # answered before and not connected since: refused
                 self._sent.discard(uri)
-                note = ("authentication failed: the user name or password was not "
-                        "accepted. Try again, or skip this host.")
+                note = (
+                    "authentication failed: the user name or password was not "
+                    "accepted. Try again, or skip this host."
+                )
             future: concurrent.futures.Future[Answers] = concurrent.futures.Future()
             self.waiting.add(future)
 
@@ -56,8 +58,9 @@ class CredentialBroker:
                     future.set_result(answers)
 
             def show() -> None:
-                app.push_screen(AuthScreen(uri, questions, note=note,
-                                           username=self._user.get(uri, "")), done)
+                app.push_screen(
+                    AuthScreen(uri, questions, note=note, username=self._user.get(uri, "")), done
+                )
 
             try:
                 app.call_from_thread(show)
@@ -72,7 +75,8 @@ class CredentialBroker:
                     with contextlib.suppress(RuntimeError):
                         app.call_from_thread(
                             self.screen.log_panel.add,
-                            f"{uri}: authentication skipped (ctrl+r asks again)", "warning",
+                            f"{uri}: authentication skipped (ctrl+r asks again)",
+                            "warning",
                         )
                 return None
             for (kind, _prompt), answer in zip(questions, answers, strict=False):

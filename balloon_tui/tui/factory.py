@@ -31,11 +31,17 @@ def create_app(
         hosts = 1
     else:
         uris = list(source) or [None]
-        factory = fleet_factory(uris, readonly=readonly, refresh=refresh,
-                                fleet_class=fleet_class, **(fleet_options or {}))
+        factory = fleet_factory(
+            uris,
+            readonly=readonly,
+            refresh=refresh,
+            fleet_class=fleet_class,
+            **(fleet_options or {}),
+        )
         hosts = len(uris)
-    return BalloonApp(factory, show_host=hosts > 1 if show_host is None else show_host,
-                      **app_options)
+    return BalloonApp(
+        factory, show_host=hosts > 1 if show_host is None else show_host, **app_options
+    )
 
 
 def run_app(
@@ -54,7 +60,13 @@ def run_app(
     `audit` and `prompt` go to the Fleet (left out when None); `app_options` to BalloonApp.
     """
     fleet_options = {k: v for k, v in (("audit", audit), ("prompt", prompt)) if v is not None}
-    app = create_app(uris, readonly=readonly, refresh=refresh, fleet_class=fleet_class,
-                     fleet_options=fleet_options, **app_options)
+    app = create_app(
+        uris,
+        readonly=readonly,
+        refresh=refresh,
+        fleet_class=fleet_class,
+        fleet_options=fleet_options,
+        **app_options,
+    )
     app.run(mouse=mouse)
     return app.return_code or 0

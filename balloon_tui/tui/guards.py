@@ -39,8 +39,14 @@ class WriteGuard:
 
     # -- the one way to libvirt ---------------------------------------------------------------
     def submit_target(
-        self, key: DomainKey | None, target_kib: int, source: str, *, undo: bool = False,
-        seen: DomainSnapshot | None = None, release: bool = False,
+        self,
+        key: DomainKey | None,
+        target_kib: int,
+        source: str,
+        *,
+        undo: bool = False,
+        seen: DomainSnapshot | None = None,
+        release: bool = False,
     ) -> bool:
         """Ask the Fleet to set a target. The only caller of `Fleet.request_target`.
 
@@ -53,8 +59,11 @@ class WriteGuard:
         screen = self.screen
         fleet = screen.fleet
         if fleet is None or fleet.readonly:
-            screen.notify("read-only: balloon-tui does not change targets here",
-                          title="not written", severity="warning")
+            screen.notify(
+                "read-only: balloon-tui does not change targets here",
+                title="not written",
+                severity="warning",
+            )
             screen.log_panel.add(f"refused ({source}): the connection is read-only", "warning")
             return False
         if not release and self.drag_holds():
@@ -64,8 +73,14 @@ class WriteGuard:
             return False
         domain = row.domain
         target = clamped(domain, target_kib)
-        request = TargetRequest(domain.host_uri, domain.uuid, domain.name, target,
-                                screen.mode.for_state(domain.state), previous_kib=row.target_kib)
+        request = TargetRequest(
+            domain.host_uri,
+            domain.uuid,
+            domain.name,
+            target,
+            screen.mode.for_state(domain.state),
+            previous_kib=row.target_kib,
+        )
         current = current_target(row)
         assessment = screen.policy.assess(domain, target, screen.clock(), current)
         if assessment.needs_confirmation:
@@ -82,12 +97,21 @@ class WriteGuard:
         screen.pending.sent(request)
         fleet.request_target(request)
         forced = ", below the safety floor: confirmed" if request.forced else ""
-        screen.log_panel.add(f"{request.name}: target {format_compact(request.target_kib)} "
-                             f"requested ({source}, {request.mode.label}{forced})")
+        screen.log_panel.add(
+            f"{request.name}: target {format_compact(request.target_kib)} "
+            f"requested ({source}, {request.mode.label}{forced})"
+        )
         screen.refresh_views()
 
-    def confirm(self, request: TargetRequest, row: RowView, current: int,
-                assessment: Assessment, source: str, undo: bool) -> None:
+    def confirm(
+        self,
+        request: TargetRequest,
+        row: RowView,
+        current: int,
+        assessment: Assessment,
+        source: str,
+        undo: bool,
+    ) -> None:
         """Ask before going below the safety floor; the slider shows the current target."""
         screen = self.screen
         screen.show_panel()  # the handle goes back to the target in force while we ask
@@ -95,25 +119,27 @@ class WriteGuard:
             screen.notify("answer the open question first", severity="warning")
             return
         name, size = request.name, format_compact(request.target_kib)
-        screen.log_panel.add(f"{name}: {size} asks for confirmation ({source}): "
-                             f"{assessment.reason}", "warning")
+        screen.log_panel.add(
+            f"{name}: {size} asks for confirmation ({source}): {assessment.reason}", "warning"
+        )
 
         def answer(confirmed: bool | None) -> None:
             if screen.closing_down():
                 return
             if not confirmed:
-                screen.log_panel.add(f"{name}: {size} cancelled; the target stays "
-                                     f"{format_compact(current)}")
+                screen.log_panel.add(
+                    f"{name}: {size} cancelled; the target stays {format_compact(current)}"
+                )
             elif screen.readonly:  # read-only never asks; defence in depth
-                screen.log_panel.add(f"refused ({source}): the connection is read-only",
-                                     "warning")
+                screen.log_panel.add(f"refused ({source}): the connection is read-only", "warning")
             elif (now := self.intended_row(request.key, row.domain, source)) is not None:
                 self._send(replace(request, forced=True), current_target(now), source, undo)
                 return
             screen.show_panel()
 
-        screen.app.push_screen(ConfirmFloorScreen(row.domain, request.target_kib, current,
-                                                  assessment, source), answer)
+        screen.app.push_screen(
+            ConfirmFloorScreen(row.domain, request.target_kib, current, assessment, source), answer
+        )
 
     def done(self, result: WriteResult) -> None:
         """The Fleet's writer thread answered (`WriteDone`)."""
@@ -123,8 +149,12 @@ class WriteGuard:
             screen.log_panel.add(result.summary)
         else:
             screen.log_panel.add(result.summary, "error")
-            screen.notify(result.message, title=f"{result.request.name}: target not set",
-                          severity="error", timeout=8)
+            screen.notify(
+                result.message,
+                title=f"{result.request.name}: target not set",
+                severity="error",
+                timeout=8,
+            )
         screen.refresh_views()
 
     # -- intent: a write is for the guest the operator acted on, as it was then -----------------
@@ -183,8 +213,11 @@ class WriteGuard:
         key = subject if isinstance(subject, tuple) else None
         rows = self.screen.rows
         if key is not None and key != self.screen.sync_selection():
-            self.not_written(rows[key].domain.name if key in rows else "the guest",
-                             "another guest was chosen in the table meanwhile", "slider")
+            self.not_written(
+                rows[key].domain.name if key in rows else "the guest",
+                "another guest was chosen in the table meanwhile",
+                "slider",
+            )
             return
         self.submit_target(key, value, "slider", release=released)
 
@@ -194,9 +227,11 @@ class WriteGuard:
             target = current_target(row) + delta_kib
             if self._already(row, target, "maximum" if delta_kib > 0 else "minimum"):
                 return
-            self.submit_target(row.domain.key, target,
-                               f"key {'+' if delta_kib > 0 else '−'}"
-                               f"{format_compact(abs(delta_kib))}")
+            self.submit_target(
+                row.domain.key,
+                target,
+                f"key {'+' if delta_kib > 0 else '−'}{format_compact(abs(delta_kib))}",
+            )
 
     def to_floor(self) -> None:
         row = self.write_row()
@@ -204,8 +239,9 @@ class WriteGuard:
             return
         floor = self.screen.floor(row)
         if floor is None:
-            self.screen.notify("no safety floor known (no guest stats): type a target with t",
-                               severity="warning")
+            self.screen.notify(
+                "no safety floor known (no guest stats): type a target with t", severity="warning"
+            )
             return
         if not self._already(row, floor, "safety floor"):
             self.submit_target(row.domain.key, floor, "floor")
@@ -230,7 +266,8 @@ class WriteGuard:
 
         # Awaited (and `t` is a priority binding): what is typed next lands in the entry.
         await self.screen.app.push_screen(
-            TargetEntryScreen(row.domain, current_target(row), self.screen.floor(row)), apply,
+            TargetEntryScreen(row.domain, current_target(row), self.screen.floor(row)),
+            apply,
         )
 
     def undo(self) -> None:
@@ -240,7 +277,8 @@ class WriteGuard:
             return
         before = self.undo_history.last(row.domain.key)
         if before is None:
-            self.screen.notify(f"nothing to undo for {row.domain.name}: no target was set "
-                               "from here", title="undo")
+            self.screen.notify(
+                f"nothing to undo for {row.domain.name}: no target was set from here", title="undo"
+            )
             return
         self.submit_target(row.domain.key, before, "undo", undo=True)

@@ -37,21 +37,35 @@ STYLE_DIM = "dim"
 
 # Name -> Textual style on the theme's variables (tui/themes.py gives every theme all of them).
 THEME_STYLES: dict[str, str] = {
-    STYLE_USED: "$balloon-used", STYLE_FREE: "$balloon-actual",
-    STYLE_BALLOONED: "$balloon-taken", STYLE_TARGET: "bold $balloon-target",
-    STYLE_FLOOR: "$balloon-floor", STYLE_PENDING: "bold $balloon-pending",
-    STYLE_STALE: "$balloon-stale", STYLE_WARN: "bold $text-warning",
-    STYLE_ERROR: "bold $text-error", STYLE_OK: "$text-success",
-    STYLE_CAUTION: "$text-warning", STYLE_OFF: "$balloon-taken",
+    STYLE_USED: "$balloon-used",
+    STYLE_FREE: "$balloon-actual",
+    STYLE_BALLOONED: "$balloon-taken",
+    STYLE_TARGET: "bold $balloon-target",
+    STYLE_FLOOR: "$balloon-floor",
+    STYLE_PENDING: "bold $balloon-pending",
+    STYLE_STALE: "$balloon-stale",
+    STYLE_WARN: "bold $text-warning",
+    STYLE_ERROR: "bold $text-error",
+    STYLE_OK: "$text-success",
+    STYLE_CAUTION: "$text-warning",
+    STYLE_OFF: "$balloon-taken",
 }
 
 # For Rich renderables drawn outside a widget's Content (a Rich Table, a plain Rich console):
 # the ANSI colours every terminal has. Inside the app, ThemedApp sets them from the theme.
 FALLBACK_STYLES: dict[str, str] = {
-    STYLE_USED: "cyan", STYLE_FREE: "blue", STYLE_BALLOONED: "bright_black",
-    STYLE_TARGET: "bold yellow", STYLE_FLOOR: "magenta", STYLE_PENDING: "bold bright_cyan",
-    STYLE_STALE: "yellow", STYLE_WARN: "bold yellow", STYLE_ERROR: "bold red",
-    STYLE_OK: "green", STYLE_CAUTION: "yellow", STYLE_OFF: "bright_black",
+    STYLE_USED: "cyan",
+    STYLE_FREE: "blue",
+    STYLE_BALLOONED: "bright_black",
+    STYLE_TARGET: "bold yellow",
+    STYLE_FLOOR: "magenta",
+    STYLE_PENDING: "bold bright_cyan",
+    STYLE_STALE: "yellow",
+    STYLE_WARN: "bold yellow",
+    STYLE_ERROR: "bold red",
+    STYLE_OK: "green",
+    STYLE_CAUTION: "yellow",
+    STYLE_OFF: "bright_black",
 }
 
 
@@ -80,13 +94,12 @@ def themed(text: Text | str) -> Content:
     Markup is never parsed (a str is plain text): names and libvirt's words are data."""
     if isinstance(text, str):
         return Content(text)
-    spans = [
-        Span(start, end, _content_style(style)) for start, end, style in text.spans
-    ]
+    spans = [Span(start, end, _content_style(style)) for start, end, style in text.spans]
     base = _content_style(text.style)
     if base:
         spans.insert(0, Span(0, len(text.plain), base))
     return Content(text.plain, spans)
+
 
 GLYPH_USED = "█"
 GLYPH_FREE = "▒"  # in the guest but not used (MemAvailable): what it could give back
@@ -205,8 +218,9 @@ def target_text(row: RowView) -> Text:
     mark, style = target_mark(row)
     if row.target_kib is None:
         return Text.assemble((mark, style), ("     –", STYLE_DIM), justify="right")
-    return Text.assemble((mark, style), (f"{short_size(row.target_kib):>6}", style or ""),
-                         justify="right")
+    return Text.assemble(
+        (mark, style), (f"{short_size(row.target_kib):>6}", style or ""), justify="right"
+    )
 
 
 def used_text(row: RowView) -> Text:
@@ -224,9 +238,7 @@ def age_text(row: RowView) -> Text:
     return Text(f"{row.age:.0f}s", justify="right")
 
 
-def bar_text(
-    maximum: int, actual: int, used: int | None, target: int | None, width: int
-) -> Text:
+def bar_text(maximum: int, actual: int, used: int | None, target: int | None, width: int) -> Text:
     """used | actual | target | max on one scale, one line of `width` cells."""
     width = max(1, width)
     if maximum <= 0:

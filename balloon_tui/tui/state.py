@@ -48,8 +48,7 @@ class FleetView:
         mine: dict[DomainKey, int] = {}
         for domain in host.domains:
             if domain.error and domain.error != old_errors.get(domain.key):
-                events.append(Event(f"{domain.name}: {domain.error}", "error", True,
-                                    domain.name))
+                events.append(Event(f"{domain.name}: {domain.error}", "error", True, domain.name))
             if watching and pending.has(domain.key):
                 pending.observe(domain)
                 target = pending.target(domain.key)
@@ -68,14 +67,19 @@ class FleetView:
     def _host_events(before: HostSnapshot | None, host: HostSnapshot) -> list[Event]:
         name = host_name(host)
         if host.error and (before is None or before.error != host.error):
-            return [Event(f"{name}: {host.status.word}: {host.error}", "error", True,
-                          f"{name}: {host.status.word}")]
+            return [
+                Event(
+                    f"{name}: {host.status.word}: {host.error}",
+                    "error",
+                    True,
+                    f"{name}: {host.status.word}",
+                )
+            ]
         if before is None or before.status is not host.status:
-            guests = (f" ({counted(len(host.domains), 'guest')})"
-                      if host.status is HostStatus.OK else "")
-            severity: SeverityLevel = (
-                "warning" if host.status is HostStatus.SLOW else "information"
+            guests = (
+                f" ({counted(len(host.domains), 'guest')})" if host.status is HostStatus.OK else ""
             )
+            severity: SeverityLevel = "warning" if host.status is HostStatus.SLOW else "information"
             return [Event(f"{name}: {host.status.word}{guests}", severity)]
         return []
 
@@ -103,15 +107,17 @@ class FleetView:
                 ):
                     rows.append(previous)
                     continue
-                rows.append(RowView(
-                    domain,
-                    pending.shown_target(domain),
-                    writing=pending.writing(key),
-                    failed=pending.failed(key),
-                    stale=domain.stats_stale(now),
-                    age=domain.stats_age(now),
-                    offline=offline,
-                ))
+                rows.append(
+                    RowView(
+                        domain,
+                        pending.shown_target(domain),
+                        writing=pending.writing(key),
+                        failed=pending.failed(key),
+                        stale=domain.stats_stale(now),
+                        age=domain.stats_age(now),
+                        offline=offline,
+                    )
+                )
         self.rows = {row.domain.key: row for row in rows}
         return rows
 

@@ -77,31 +77,76 @@ BALLOON_COLOURS: dict[str, str] = {
 }
 
 _DEFAULTS_DARK = {
-    "used": "#4FB8C4", "actual": "#6F8FE0", "taken": "#5C6370", "target": "#F2C94C",
-    "floor": "#C678DD", "pending": "#7FC8F8", "stale": "#E5A050",
+    "used": "#4FB8C4",
+    "actual": "#6F8FE0",
+    "taken": "#5C6370",
+    "target": "#F2C94C",
+    "floor": "#C678DD",
+    "pending": "#7FC8F8",
+    "stale": "#E5A050",
 }
 _DEFAULTS_LIGHT = {
-    "used": "#0B7A85", "actual": "#3A5BC7", "taken": "#9CA1A9", "target": "#A36A00",
-    "floor": "#8E3FA6", "pending": "#0969DA", "stale": "#B35900",
+    "used": "#0B7A85",
+    "actual": "#3A5BC7",
+    "taken": "#9CA1A9",
+    "target": "#A36A00",
+    "floor": "#8E3FA6",
+    "pending": "#0969DA",
+    "stale": "#B35900",
 }
 _DEFAULTS_ANSI = {
-    "used": "ansi_cyan", "actual": "ansi_blue", "taken": "ansi_bright_black",
-    "target": "ansi_yellow", "floor": "ansi_magenta", "pending": "ansi_bright_cyan",
+    "used": "ansi_cyan",
+    "actual": "ansi_blue",
+    "taken": "ansi_bright_black",
+    "target": "ansi_yellow",
+    "floor": "ansi_magenta",
+    "pending": "ansi_bright_cyan",
     "stale": "ansi_yellow",
 }
 
-_COLOUR_KEYS = ("primary", "secondary", "accent", "foreground", "background", "surface",
-                "panel", "boost", "warning", "error", "success")
+_COLOUR_KEYS = (
+    "primary",
+    "secondary",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+    "warning",
+    "error",
+    "success",
+)
 _FLAG_KEYS = ("dark", "ansi")
 _TABLE_KEYS = ("balloon", "variables")
 _TEXT_KEYS = ("description",)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _VARIABLE = re.compile(r"^[a-z][a-z0-9-]*$")
 # Words a Textual variable may hold besides colours (text styles, "auto", percentages).
-_STYLE_WORDS = frozenset({
-    "auto", "none", "not", "bold", "b", "dim", "d", "italic", "i", "underline", "u",
-    "underline2", "uu", "strike", "s", "reverse", "r", "blink", "overline", "o",
-})
+_STYLE_WORDS = frozenset(
+    {
+        "auto",
+        "none",
+        "not",
+        "bold",
+        "b",
+        "dim",
+        "d",
+        "italic",
+        "i",
+        "underline",
+        "u",
+        "underline2",
+        "uu",
+        "strike",
+        "s",
+        "reverse",
+        "r",
+        "blink",
+        "overline",
+        "o",
+    }
+)
 
 
 def balloon_variable(key: str) -> str:
@@ -180,12 +225,11 @@ def parse_theme(text: str) -> Theme:
         raise ThemeError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
     name = data.get("name")
     if name is None:
-        raise ThemeError("no name: add a line like  name = \"my-theme\"")
+        raise ThemeError('no name: add a line like  name = "my-theme"')
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ThemeError(f"bad name {shown(repr(name), 80)}: letters, digits, - and _ "
-                         "(up to 64)")
+        raise ThemeError(f"bad name {shown(repr(name), 80)}: letters, digits, - and _ (up to 64)")
     if "primary" not in data:
-        raise ThemeError("no primary colour: add a line like  primary = \"#6C9EF8\"")
+        raise ThemeError('no primary colour: add a line like  primary = "#6C9EF8"')
     colours = {key: _check_colour(key, data[key]) for key in _COLOUR_KEYS if key in data}
     flags: dict[str, bool] = {}
     for key in _FLAG_KEYS:
@@ -200,8 +244,9 @@ def parse_theme(text: str) -> Theme:
             raise ThemeError(f"{key} must be a table: [{key}]")
     for key, value in tables["balloon"].items():
         if key not in BALLOON_COLOURS:
-            raise ThemeError(f"unknown balloon colour {key!r} "
-                             f"(known: {', '.join(BALLOON_COLOURS)})")
+            raise ThemeError(
+                f"unknown balloon colour {key!r} (known: {', '.join(BALLOON_COLOURS)})"
+            )
         variables[balloon_variable(key)] = _check_colour(f"balloon.{key}", value)
     for key, value in tables["variables"].items():
         if not _VARIABLE.match(key):
@@ -209,10 +254,20 @@ def parse_theme(text: str) -> Theme:
         variables[key] = _check_variable_value(f"variables.{key}", value)
     get = colours.get
     theme = Theme(
-        name=name, primary=colours["primary"], secondary=get("secondary"), accent=get("accent"),
-        foreground=get("foreground"), background=get("background"), surface=get("surface"),
-        panel=get("panel"), boost=get("boost"), warning=get("warning"), error=get("error"),
-        success=get("success"), dark=flags.get("dark", True), ansi=flags.get("ansi", False),
+        name=name,
+        primary=colours["primary"],
+        secondary=get("secondary"),
+        accent=get("accent"),
+        foreground=get("foreground"),
+        background=get("background"),
+        surface=get("surface"),
+        panel=get("panel"),
+        boost=get("boost"),
+        warning=get("warning"),
+        error=get("error"),
+        success=get("success"),
+        dark=flags.get("dark", True),
+        ansi=flags.get("ansi", False),
         variables=variables,
     )
     try:
@@ -226,8 +281,7 @@ def bundled_theme_files() -> list[Traversable]:
     folder = resources.files("balloon_tui") / "themes"
     if not folder.is_dir():
         return []
-    return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")),
-                  key=lambda f: f.name)
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
 
 
 def user_theme_dir() -> Path:
@@ -267,8 +321,12 @@ def wants_sixteen_colours(
     RGB colours that nobody asked for on the command line: use the theme made for it.
 
     RGB themes cut down to 16 colours lose their greys (grey text on a grey table)."""
-    return (color_system == "standard" and not theme.ansi and not explicit
-            and SIXTEEN_COLOUR_THEME in available)
+    return (
+        color_system == "standard"
+        and not theme.ansi
+        and not explicit
+        and SIXTEEN_COLOUR_THEME in available
+    )
 
 
 class ThemedApp(App[ReturnType]):
@@ -302,8 +360,13 @@ class ThemedApp(App[ReturnType]):
             if chosen is None:
                 chosen = remembered
         if chosen is not None and chosen not in self.available_themes:
-            self._theme_notes.append((f"there is no theme '{shown(chosen, 80)}'; using "
-                                      f"{self._default()}", "theme", "warning"))
+            self._theme_notes.append(
+                (
+                    f"there is no theme '{shown(chosen, 80)}'; using {self._default()}",
+                    "theme",
+                    "warning",
+                )
+            )
             chosen = None
         self._theme_chosen = chosen is not None
         self._theme_explicit = theme is not None and chosen == theme
@@ -317,8 +380,7 @@ class ThemedApp(App[ReturnType]):
             data = read_config(path)
         except ConfigError as exc:
             self._config_broken = True  # not TOML: never rewritten by us
-            self._theme_notes.append((f"{exc}; using the defaults", "settings not read",
-                                      "warning"))
+            self._theme_notes.append((f"{exc}; using the defaults", "settings not read", "warning"))
             return None
         try:
             return theme_setting(data, path)
@@ -355,18 +417,26 @@ class ThemedApp(App[ReturnType]):
     @on(Mount)
     def _themes_mounted(self) -> None:
         if not self.is_headless and wants_sixteen_colours(
-            self.console.color_system, self.current_theme, explicit=self._theme_explicit,
+            self.console.color_system,
+            self.current_theme,
+            explicit=self._theme_explicit,
             available=self.available_themes,
         ):
             if self._theme_chosen:
-                self._theme_notes.append((
-                    f"this terminal shows 16 colours: {SIXTEEN_COLOUR_THEME} instead of "
-                    f"{self.theme} (--theme {self.theme} to insist)", "theme", "information"))
+                self._theme_notes.append(
+                    (
+                        f"this terminal shows 16 colours: {SIXTEEN_COLOUR_THEME} instead of "
+                        f"{self.theme} (--theme {self.theme} to insist)",
+                        "theme",
+                        "information",
+                    )
+                )
             # Not remembered: the next terminal may have all the colours again.
             self.theme = self._remembered_theme = SIXTEEN_COLOUR_THEME
         for message, title, severity in self._theme_notes:
-            self.notify(shown(message, 400), title=title, severity=severity, timeout=12,
-                        markup=False)
+            self.notify(
+                shown(message, 400), title=title, severity=severity, timeout=12, markup=False
+            )
         self._theme_notes = []
         self.theme_changed_signal.subscribe(self, self._theme_changed)
 
@@ -379,8 +449,14 @@ class ThemedApp(App[ReturnType]):
         path = self._config_file
         if path is None:
             return
-        problem = (f"{path} could not be read, so it is left alone: fix or delete it to "
-                   "remember the theme") if self._config_broken else None
+        problem = (
+            (
+                f"{path} could not be read, so it is left alone: fix or delete it to "
+                "remember the theme"
+            )
+            if self._config_broken
+            else None
+        )
         if problem is None:
             try:
                 set_config_value(path, "theme", name)
@@ -390,7 +466,8 @@ class ThemedApp(App[ReturnType]):
             except OSError as exc:
                 problem = f"{path}: {exc.strerror or exc}"
         if problem is not None:
-            self.notify(visible(problem), title="theme not remembered", severity="warning",
-                        markup=False)
+            self.notify(
+                visible(problem), title="theme not remembered", severity="warning", markup=False
+            )
             return
         self._remembered_theme = name

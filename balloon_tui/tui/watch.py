@@ -40,17 +40,24 @@ class GuestWatch:
         if lost is None:
             return None
         return Text.assemble(
-            (f"{render.MARK_ERROR} ", render.STYLE_WARN), (shown(lost), "bold"),
-            (" is gone (undefined or migrated)\nnothing is selected: choose a guest in the "
-             "table", render.STYLE_WARN))
+            (f"{render.MARK_ERROR} ", render.STYLE_WARN),
+            (shown(lost), "bold"),
+            (
+                " is gone (undefined or migrated)\nnothing is selected: choose a guest in the "
+                "table",
+                render.STYLE_WARN,
+            ),
+        )
 
     def offline(self, domain: DomainSnapshot, source: str) -> None:
         host = self.screen.hosts.get(domain.host_uri)
         word = host.status.word if host else "disconnected"
-        self.screen.notify(f"{domain.name}: its host is {word}; nothing can be set now",
-                           title="not written", severity="warning")
-        self.screen.log_panel.add(f"refused ({source}): {domain.name}'s host is {word}",
-                                  "warning")
+        self.screen.notify(
+            f"{domain.name}: its host is {word}; nothing can be set now",
+            title="not written",
+            severity="warning",
+        )
+        self.screen.log_panel.add(f"refused ({source}): {domain.name}'s host is {word}", "warning")
 
     # -- guest stats ---------------------------------------------------------------------------
     def arm_selected(self) -> None:
@@ -69,12 +76,15 @@ class GuestWatch:
         elif not domain.state.is_active or domain.state is DomainState.CRASHED:
             problem = f"it is {domain.state.word}: a stats period is set on a running guest"
         elif domain.device.stats_period > 0:
-            screen.notify(f"{domain.name}: guest stats are on already (every "
-                          f"{domain.device.stats_period} s)", title="guest stats")
+            screen.notify(
+                f"{domain.name}: guest stats are on already (every {domain.device.stats_period} s)",
+                title="guest stats",
+            )
             return
         if problem is not None and not screen.readonly:
-            screen.notify(f"{domain.name}: {problem}", title="guest stats not armed",
-                          severity="warning")
+            screen.notify(
+                f"{domain.name}: {problem}", title="guest stats not armed", severity="warning"
+            )
             return
         self._request_stats(domain, screen.stats_period, automatic=False)
 
@@ -82,12 +92,14 @@ class GuestWatch:
         screen = self.screen
         fleet = screen.fleet
         if fleet is None or fleet.readonly:
-            screen.notify("read-only: balloon-tui does not arm guest stats here",
-                          title="not written", severity="warning")
+            screen.notify(
+                "read-only: balloon-tui does not arm guest stats here",
+                title="not written",
+                severity="warning",
+            )
             screen.log_panel.add("refused (arm stats): the connection is read-only", "warning")
             return
-        request = StatsPeriodRequest(domain.host_uri, domain.uuid, domain.name, period,
-                                     automatic)
+        request = StatsPeriodRequest(domain.host_uri, domain.uuid, domain.name, period, automatic)
         how = "--arm-stats" if automatic else "key a"
         screen.log_panel.add(f"{domain.name}: arming guest stats, every {period} s ({how})")
         fleet.arm_stats(request, self._thread_stats)
@@ -103,8 +115,12 @@ class GuestWatch:
         if result.ok:
             screen.notify(result.summary, title="guest stats")
         else:
-            screen.notify(result.message, title=f"{result.request.name}: guest stats not armed",
-                          severity="error", timeout=8)
+            screen.notify(
+                result.message,
+                title=f"{result.request.name}: guest stats not armed",
+                severity="error",
+                timeout=8,
+            )
 
     def after_snapshots(self, hosts: list[HostSnapshot]) -> None:
         screen = self.screen
@@ -115,8 +131,12 @@ class GuestWatch:
             if not self.auto_arm_period or screen.readonly:
                 continue
             for domain in host.domains:
-                if (domain.state is DomainState.RUNNING and domain.device.present
-                        and domain.device.stats_period <= 0 and domain.key not in self._armed):
+                if (
+                    domain.state is DomainState.RUNNING
+                    and domain.device.present
+                    and domain.device.stats_period <= 0
+                    and domain.key not in self._armed
+                ):
                     self._armed.add(domain.key)  # once: a refusal is not tried again
                     self._request_stats(domain, self.auto_arm_period, automatic=True)
 
@@ -131,9 +151,7 @@ class GuestWatch:
             return
         slider = screen.panel.slider
         dragged = slider.subject if slider.dragging else None
-        watched: set[DomainKey] = {
-            k for k in (screen.selected, dragged) if isinstance(k, tuple)
-        }
+        watched: set[DomainKey] = {k for k in (screen.selected, dragged) if isinstance(k, tuple)}
         if not any(k[0] == host.uri for k in watched) and (
             len(before.domains) == len(host.domains)
         ):
@@ -159,14 +177,20 @@ class GuestWatch:
                 screen.writes.undo_history.forget(old.key)
                 screen.log_panel.add(message, "warning")
                 if old.key in watched:
-                    screen.notify(message, title=f"{old.name} vanished", severity="warning",
-                                  timeout=8)
+                    screen.notify(
+                        message, title=f"{old.name} vanished", severity="warning", timeout=8
+                    )
             elif old.key in watched and old.name != new.name:
-                self._changed(f"{old.name} is now called {new.name}", drag,
-                              f"{old.name} renamed", ":")
+                self._changed(
+                    f"{old.name} is now called {new.name}", drag, f"{old.name} renamed", ":"
+                )
             elif old.key in watched and old.state.is_active and not new.state.is_active:
-                self._changed(f"{new.name} is now {new.state.word}: its balloon no longer "
-                              "moves", drag, f"{new.name} {new.state.word}", ";")
+                self._changed(
+                    f"{new.name} is now {new.state.word}: its balloon no longer moves",
+                    drag,
+                    f"{new.name} {new.state.word}",
+                    ";",
+                )
 
     def _changed(self, message: str, drag: bool, title: str, joint: str) -> None:
         if drag:

@@ -103,13 +103,15 @@ def open_connection(
         conn = libvirt.openAuth(uri, auth, flags)
     except libvirt.libvirtError as exc:
         if cancelled:
-            raise ConnectError(display_uri(uri), "authentication skipped", code_of(exc),
-                               cancelled=True) from None
+            raise ConnectError(
+                display_uri(uri), "authentication skipped", code_of(exc), cancelled=True
+            ) from None
         reason = describe(exc)
         if asked and prompt is None:
             reason += " (it needs credentials: the interactive screen asks for them)"
-        raise ConnectError(display_uri(uri), reason, code_of(exc),
-                           needs_credentials=asked and prompt is None) from None
+        raise ConnectError(
+            display_uri(uri), reason, code_of(exc), needs_credentials=asked and prompt is None
+        ) from None
     except Exception as exc:  # the bindings' own checks (ValueError, TypeError, ...)
         raise ConnectError(display_uri(uri), f"{type(exc).__name__}: {exc}") from None
     if conn is None:  # pragma: no cover - old bindings returned None instead of raising

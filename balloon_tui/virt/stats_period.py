@@ -45,8 +45,9 @@ def arm_stats(
         try:
             audit.stats_result(attempt_id, result, LIVE)
         except AuditError as exc:
-            result = StatsPeriodResult(request, result.ok, f"{result.message}; but {exc}",
-                                       result.error_code)
+            result = StatsPeriodResult(
+                request, result.ok, f"{result.message}; but {exc}", result.error_code
+            )
     return result
 
 
@@ -94,8 +95,6 @@ def _send(
             message = describe(exc)
         return StatsPeriodResult(request, False, message, code)
     except AttributeError:  # pragma: no cover - bindings without the call (libvirt < 1.1.1)
-        return StatsPeriodResult(
-            request, False, "these libvirt bindings cannot set a stats period"
-        )
+        return StatsPeriodResult(request, False, "these libvirt bindings cannot set a stats period")
     session.mark_changed(request.uuid)  # the device facts (stats period) are read again
     return StatsPeriodResult(request, True, f"every {request.period} s")

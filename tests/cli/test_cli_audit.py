@@ -22,10 +22,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _program(argv: list[str], home: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, XDG_CONFIG_HOME=str(home / "config"),
-               XDG_STATE_HOME=str(home / "state"))
-    return subprocess.run([sys.executable, "-m", "balloon_tui", *argv], capture_output=True,
-                          text=True, timeout=30, cwd=REPO, env=env, check=False)
+    env = dict(os.environ, XDG_CONFIG_HOME=str(home / "config"), XDG_STATE_HOME=str(home / "state"))
+    return subprocess.run(
+        [sys.executable, "-m", "balloon_tui", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
+        env=env,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize(

@@ -33,8 +33,15 @@ def _program(argv: list[str], home: Path) -> subprocess.CompletedProcess[str]:
     """The real program with its config in `home`/config and its state in `home`/state."""
     env = {k: v for k, v in os.environ.items() if k != "LIBVIRT_DEFAULT_URI"}
     env |= {"XDG_CONFIG_HOME": str(home / "config"), "XDG_STATE_HOME": str(home / "state")}
-    return subprocess.run([sys.executable, "-m", "balloon_tui", *argv], capture_output=True,
-                          text=True, timeout=30, cwd=REPO, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "balloon_tui", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
+        env=env,
+        check=False,
+    )
 
 
 def _config(home: Path, text: str) -> Path:
@@ -52,8 +59,9 @@ def _one_line(stderr: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("argv", [["--once"], ["--once", "--json"], []],
-                         ids=["once", "json", "tui"])
+@pytest.mark.parametrize(
+    "argv", [["--once"], ["--once", "--json"], []], ids=["once", "json", "tui"]
+)
 @pytest.mark.parametrize(("text", "words"), CONFIG_ERRORS.values(), ids=CONFIG_ERRORS.keys())
 def test_a_wrong_hosts_setting_stops_the_program(
     tmp_path: Path, argv: list[str], text: str, words: str
@@ -81,10 +89,15 @@ def test_the_demo_does_not_use_the_config_hosts_either(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.parametrize("value", ["   ", "qemu:///\x1b[31msystem", "qemu:///sys\u202etem"],
-                         ids=["blank", "escape", "bidi"])
+@pytest.mark.parametrize(
+    "value",
+    ["   ", "qemu:///\x1b[31msystem", "qemu:///sys\u202etem"],
+    ids=["blank", "escape", "bidi"],
+)
 def test_libvirt_default_uri_is_checked_like_any_uri(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
     value: str,
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -95,10 +108,15 @@ def test_libvirt_default_uri_is_checked_like_any_uri(
     assert "LIBVIRT_DEFAULT_URI" in line
 
 
-@pytest.mark.parametrize("uri", ["", "  ", "test:///def\x00ault", "test:///\x9bdefault",
-                                 "x" * 5000], ids=["empty", "blank", "nul", "c1", "long"])
+@pytest.mark.parametrize(
+    "uri",
+    ["", "  ", "test:///def\x00ault", "test:///\x9bdefault", "x" * 5000],
+    ids=["empty", "blank", "nul", "c1", "long"],
+)
 def test_a_bad_c_uri_is_refused_before_libvirt(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
     uri: str,
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

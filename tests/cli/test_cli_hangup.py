@@ -31,21 +31,35 @@ def _stat(pid: int) -> tuple[str, float] | None:
 def test_killing_the_tmux_session_ends_the_app_quickly(tmp_path: Path) -> None:
     tmux = ["tmux", "-S", str(tmp_path / "tmux.sock"), "-f", "/dev/null"]  # a private server
     env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"), TERM="xterm-256color")
-    command = (f"exec {sys.executable} -m balloon_tui --demo "
-               f"--audit-log {tmp_path / 'audit.jsonl'}")
-    subprocess.run([*tmux, "new-session", "-d", "-s", "app", "-x", "80", "-y", "24", command],
-                   check=True, cwd=REPO, env=env, timeout=10)
+    command = f"exec {sys.executable} -m balloon_tui --demo --audit-log {tmp_path / 'audit.jsonl'}"
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-s", "app", "-x", "80", "-y", "24", command],
+        check=True,
+        cwd=REPO,
+        env=env,
+        timeout=10,
+    )
     try:
-        pid = int(subprocess.run([*tmux, "list-panes", "-t", "app", "-F", "#{pane_pid}"],
-                                 check=True, capture_output=True, text=True,
-                                 timeout=10).stdout.split()[0])
+        pid = int(
+            subprocess.run(
+                [*tmux, "list-panes", "-t", "app", "-F", "#{pane_pid}"],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.split()[0]
+        )
         deadline = time.monotonic() + 15
         screen = ""
         while "test:demo.xml" not in screen:  # the app is up and has polled once
             assert time.monotonic() < deadline, f"the app did not start:\n{screen}"
             time.sleep(0.1)
-            screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "app"],
-                                    capture_output=True, text=True, timeout=10).stdout
+            screen = subprocess.run(
+                [*tmux, "capture-pane", "-p", "-t", "app"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout
         before = _stat(pid)
         assert before is not None and before[0] != "Z"
 

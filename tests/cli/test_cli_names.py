@@ -15,8 +15,17 @@ from nodefiles import GIB, DomainSpec, write_node_file
 from balloon_tui.cli import main
 from balloon_tui.core.display import has_unsafe, visible
 
-ISSUE_NAMES = ["pg[eu-central]", "cache[prod]-2", "node[a]", "[bold red]x", '[a="]q',
-               "[@click=app.target_maximum]x", "csi\x9b[31m", "bidi\u202eevil", "tab\there"]
+ISSUE_NAMES = [
+    "pg[eu-central]",
+    "cache[prod]-2",
+    "node[a]",
+    "[bold red]x",
+    '[a="]q',
+    "[@click=app.target_maximum]x",
+    "csi\x9b[31m",
+    "bidi\u202eevil",
+    "tab\there",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -47,8 +56,9 @@ def test_once_shows_the_issue_names_literally(tmp_path, capsys):
     _check(ISSUE_NAMES, tmp_path / "issue.xml", capsys)
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(names=st.lists(domain_names(), min_size=1, max_size=4, unique=True))
 def test_once_shows_generated_names_and_json_keeps_them(names, tmp_path_factory, capsys):
     _check(names, tmp_path_factory.mktemp("once") / "node.xml", capsys)

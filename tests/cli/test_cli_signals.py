@@ -24,7 +24,9 @@ START = b"\x1b[?1049h"  # the alternate screen: Textual's application mode begin
 RESTORE = (
     b"\x1b[?1049l",  # the main screen back
     b"\x1b[?25h",  # the cursor shown
-    b"\x1b[?1000l", b"\x1b[?1003l", b"\x1b[?1006l",  # no mouse reporting
+    b"\x1b[?1000l",
+    b"\x1b[?1003l",
+    b"\x1b[?1006l",  # no mouse reporting
     b"\x1b[?2004l",  # no bracketed paste
 )
 ENABLE = (START, b"\x1b[?1000h", b"\x1b[?1003h", b"\x1b[?1006h", b"\x1b[?2004h")
@@ -36,13 +38,27 @@ class Terminal:
     def __init__(self, tmp_path: Path) -> None:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-        env = dict(os.environ, TERM="xterm-256color", XDG_CONFIG_HOME=str(tmp_path / "config"),
-                   XDG_STATE_HOME=str(tmp_path / "state"))
+        env = dict(
+            os.environ,
+            TERM="xterm-256color",
+            XDG_CONFIG_HOME=str(tmp_path / "config"),
+            XDG_STATE_HOME=str(tmp_path / "state"),
+        )
         env.pop("NO_COLOR", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "balloon_tui", "--demo",
-             "--audit-log", str(tmp_path / "audit.jsonl")],
-            stdin=slave, stdout=slave, stderr=slave, cwd=REPO, env=env,
+            [
+                sys.executable,
+                "-m",
+                "balloon_tui",
+                "--demo",
+                "--audit-log",
+                str(tmp_path / "audit.jsonl"),
+            ],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=REPO,
+            env=env,
             start_new_session=True,  # its own session: our signals reach it alone
         )
         os.close(slave)
@@ -97,16 +113,17 @@ def terminal(tmp_path: Path):
 def assert_restored(output: bytes) -> None:
     """After application mode last began, every restore sequence is written, and nothing
     turns any of it on again after the main screen is back."""
-    tail = output[output.rindex(START):]
+    tail = output[output.rindex(START) :]
     for sequence in RESTORE:
         assert sequence in tail, (sequence, tail[-400:])
-    after = tail[tail.rindex(b"\x1b[?1049l"):]
+    after = tail[tail.rindex(b"\x1b[?1049l") :]
     for sequence in ENABLE:
         assert sequence not in after, (sequence, after)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT],
-                         ids=["SIGTERM", "SIGHUP", "SIGINT"])
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["SIGTERM", "SIGHUP", "SIGINT"]
+)
 def test_a_signal_restores_the_terminal_and_exits_128_plus_it(
     terminal: Terminal, signum: int
 ) -> None:
@@ -119,8 +136,9 @@ def test_a_signal_restores_the_terminal_and_exits_128_plus_it(
     assert time.monotonic() - started < 5
 
 
-@pytest.mark.parametrize("before", [b"", b"/we", b"?"],
-                         ids=["table", "typing-in-the-filter", "help-screen"])
+@pytest.mark.parametrize(
+    "before", [b"", b"/we", b"?"], ids=["table", "typing-in-the-filter", "help-screen"]
+)
 def test_ctrl_c_quits_like_q(terminal: Terminal, before: bytes) -> None:
     terminal.wait_until_drawn()
     if before:
@@ -145,7 +163,9 @@ def test_a_hangup_after_the_terminal_is_gone_exits_129_at_once(terminal: Termina
 
 @pytest.mark.parametrize("argv", [["--once"], []], ids=["once", "tui"])
 def test_ctrl_c_while_connecting_is_130_without_a_traceback(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
     argv: list[str],
 ) -> None:
     from balloon_tui import cli

@@ -103,8 +103,10 @@ def test_a_config_path_that_is_a_directory_is_an_error(tmp_path: Path) -> None:
     [
         ("", []),
         ('theme = "nord"\n', []),
-        ('hosts = ["qemu+ssh://a/system", "qemu+ssh://b/system"]\n',
-         ["qemu+ssh://a/system", "qemu+ssh://b/system"]),
+        (
+            'hosts = ["qemu+ssh://a/system", "qemu+ssh://b/system"]\n',
+            ["qemu+ssh://a/system", "qemu+ssh://b/system"],
+        ),
         ('hosts = ["qemu:///system", "qemu:///system"]\n', ["qemu:///system"]),
     ],
 )
@@ -139,9 +141,7 @@ def test_setting_a_key_keeps_comments_and_layout(tmp_path: Path) -> None:
     path.write_text(COMMENTED)
     set_config_value(path, "theme", 'odd "name" \\ ünïcode')
     written = path.read_text()
-    assert written == COMMENTED.replace(
-        'theme = "nord"', 'theme = "odd \\"name\\" \\\\ ünïcode"'
-    )
+    assert written == COMMENTED.replace('theme = "nord"', 'theme = "odd \\"name\\" \\\\ ünïcode"')
     assert tomllib.loads(written)["theme"] == 'odd "name" \\ ünïcode'
     assert tomllib.loads(written)["later"] == {"theme": "not this one"}
 

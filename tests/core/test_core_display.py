@@ -32,8 +32,17 @@ def test_no_control_character_survives(name: str) -> None:
     for char in safe:
         code = ord(char)
         assert code >= 0x20 and not 0x7F <= code <= 0x9F
-        assert unicodedata.bidirectional(char) not in ("LRE", "RLE", "LRO", "RLO", "PDF",
-                                                       "LRI", "RLI", "FSI", "PDI")
+        assert unicodedata.bidirectional(char) not in (
+            "LRE",
+            "RLE",
+            "LRO",
+            "RLO",
+            "PDF",
+            "LRI",
+            "RLI",
+            "FSI",
+            "PDI",
+        )
     assert has_unsafe(name) == (safe != name)
 
 

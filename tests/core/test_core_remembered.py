@@ -38,13 +38,19 @@ def test_nothing_found_is_nothing_to_say() -> None:
 @pytest.mark.parametrize(
     ("text", "note"),
     [
-        (str(8 * GIB), "remembered target 8.00 GiB in metadata ignored: "
-                       "above the maximum 4.00 GiB"),
-        (str(MAXIMUM + 1), "remembered target 4.00 GiB in metadata ignored: "
-                           "above the maximum 4.00 GiB"),
+        (
+            str(8 * GIB),
+            "remembered target 8.00 GiB in metadata ignored: above the maximum 4.00 GiB",
+        ),
+        (
+            str(MAXIMUM + 1),
+            "remembered target 4.00 GiB in metadata ignored: above the maximum 4.00 GiB",
+        ),
         ("1", "remembered target 1 KiB in metadata ignored: below the minimum 1.00 MiB"),
-        (str(MINIMUM_KIB - 1), "remembered target 1023 KiB in metadata ignored: "
-                               "below the minimum 1.00 MiB"),
+        (
+            str(MINIMUM_KIB - 1),
+            "remembered target 1023 KiB in metadata ignored: below the minimum 1.00 MiB",
+        ),
         ("0", "remembered target 0 KiB in metadata ignored: below the minimum 1.00 MiB"),
         ("-5", "remembered target '-5' in metadata ignored: not a size in KiB"),
         ("lots", "remembered target 'lots' in metadata ignored: not a size in KiB"),
@@ -55,10 +61,16 @@ def test_nothing_found_is_nothing_to_say() -> None:
         ("3.5", "remembered target '3.5' in metadata ignored: not a size in KiB"),
         ("٣١٤٥٧٢٨", "remembered target '٣١٤٥٧٢٨' in metadata ignored: not a size in KiB"),
         ("²", "remembered target '²' in metadata ignored: not a size in KiB"),
-        (str(2**64), "remembered target 18446744073709551616 KiB in metadata ignored: "
-                     "above the maximum 4.00 GiB"),
-        (str(2**100), "remembered target 126765060022…96703205376 KiB in metadata ignored: "
-                      "above the maximum 4.00 GiB"),
+        (
+            str(2**64),
+            "remembered target 18446744073709551616 KiB in metadata ignored: "
+            "above the maximum 4.00 GiB",
+        ),
+        (
+            str(2**100),
+            "remembered target 126765060022…96703205376 KiB in metadata ignored: "
+            "above the maximum 4.00 GiB",
+        ),
     ],
 )
 def test_out_of_range_or_malformed_is_ignored_with_a_reason(text: str, note: str) -> None:
@@ -83,24 +95,28 @@ def test_control_characters_in_the_value_are_shown_not_sent_to_the_terminal() ->
 
 def test_several_elements_are_refused_even_when_each_would_do() -> None:
     assert check_remembered([str(GIB), str(2 * GIB)], MAXIMUM) == Remembered(
-        None, "2 remembered targets in metadata ignored: there should be one")
+        None, "2 remembered targets in metadata ignored: there should be one"
+    )
 
 
 def test_an_element_that_is_not_a_plain_target_is_refused() -> None:
     assert check_remembered([None], MAXIMUM) == Remembered(
-        None, "remembered target in metadata ignored: not a <target kib='…'/> element")
+        None, "remembered target in metadata ignored: not a <target kib='…'/> element"
+    )
 
 
 def test_without_a_known_maximum_nothing_is_adopted() -> None:
     assert check_remembered([str(GIB)], None) == Remembered(
-        None, "remembered target in metadata ignored: the guest's maximum is unknown")
+        None, "remembered target in metadata ignored: the guest's maximum is unknown"
+    )
 
 
 def test_a_guest_smaller_than_the_minimum_has_its_maximum_as_minimum() -> None:
     small = 512 * KIB
     assert check_remembered([str(small)], small).target_kib == small
     assert check_remembered(["256"], small).note == (
-        "remembered target 256 KiB in metadata ignored: below the minimum 512 KiB")
+        "remembered target 256 KiB in metadata ignored: below the minimum 512 KiB"
+    )
     assert check_remembered(["0"], 0).target_kib is None  # never a target of zero
 
 

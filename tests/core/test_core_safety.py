@@ -30,11 +30,20 @@ def guest(
     last_update: float | None = NOW - 1,
     target: int | None = None,
 ) -> DomainSnapshot:
-    stats = GuestStats(usable=usable, last_update=None if last_update is None
-                       else int(last_update)) if usable is not None else GuestStats()
+    stats = (
+        GuestStats(usable=usable, last_update=None if last_update is None else int(last_update))
+        if usable is not None
+        else GuestStats()
+    )
     return DomainSnapshot(
-        host_uri="test:///x", uuid="u", name="web", state=state, maximum_kib=maximum,
-        actual_kib=actual, target_kib=target, stats=stats,
+        host_uri="test:///x",
+        uuid="u",
+        name="web",
+        state=state,
+        maximum_kib=maximum,
+        actual_kib=actual,
+        target_kib=target,
+        stats=stats,
         device=BalloonDevice("virtio", stats_period=period),
     )
 
@@ -146,8 +155,7 @@ def test_growing_and_shut_off_guests_never_ask():
     # ...going up from the target but down from what it has now does (still under 1.2 GiB).
     assert DEFAULT_POLICY.assess(squeezed, 1000 * MIB, NOW).needs_confirmation
     # The app passes its own latest request as the target in force.
-    assert DEFAULT_POLICY.assess(squeezed, 1100 * MIB, NOW,
-                                 current_kib=2 * GIB).needs_confirmation
+    assert DEFAULT_POLICY.assess(squeezed, 1100 * MIB, NOW, current_kib=2 * GIB).needs_confirmation
     # A remembered target the balloon never reached (stalled at 4 GiB, the guest uses 3 GiB)
     # does not make 2 GiB a "raise": the guest would lose memory below its floor.
     stalled = guest(actual=4 * GIB, usable=GIB, target=GIB)
@@ -176,8 +184,8 @@ def test_nonsense_policies_are_refused(margin, fraction):
 
 
 @pytest.mark.parametrize(
-    ("text", "kib"), [("0", 0), ("256M", 256 * MIB), ("1G", GIB), ("512", 512 * MIB),
-                      (" 1.5GiB ", 1536 * MIB)]
+    ("text", "kib"),
+    [("0", 0), ("256M", 256 * MIB), ("1G", GIB), ("512", 512 * MIB), (" 1.5GiB ", 1536 * MIB)],
 )
 def test_parse_margin(text, kib):
     assert parse_margin(text) == kib
@@ -185,8 +193,13 @@ def test_parse_margin(text, kib):
 
 @pytest.mark.parametrize(
     ("text", "words"),
-    [("20%", ["percentage", "--floor-fraction"]), ("lots", ["--floor-margin", "not a size"]),
-     ("-5M", ["--floor-margin"]), ("", ["--floor-margin"]), ("5Q", ["unknown unit"])],
+    [
+        ("20%", ["percentage", "--floor-fraction"]),
+        ("lots", ["--floor-margin", "not a size"]),
+        ("-5M", ["--floor-margin"]),
+        ("", ["--floor-margin"]),
+        ("5Q", ["unknown unit"]),
+    ],
 )
 def test_parse_margin_refuses(text, words):
     with pytest.raises(SafetyError) as caught:
@@ -195,8 +208,9 @@ def test_parse_margin_refuses(text, words):
         assert word in str(caught.value)
 
 
-@pytest.mark.parametrize(("text", "value"), [("20", 0.2), ("20%", 0.2), ("0", 0.0),
-                                             ("100", 1.0), ("12.5 %", 0.125)])
+@pytest.mark.parametrize(
+    ("text", "value"), [("20", 0.2), ("20%", 0.2), ("0", 0.0), ("100", 1.0), ("12.5 %", 0.125)]
+)
 def test_parse_fraction(text, value):
     assert parse_fraction(text) == pytest.approx(value)
 

@@ -285,9 +285,7 @@ class Inbox:
             self.writes.append((time.monotonic(), result))
             self.cond.notify_all()
 
-    def of(
-        self, uri: str, status: Statuses | None = None, since: float = 0.0
-    ) -> list[Arrival]:
+    def of(self, uri: str, status: Statuses | None = None, since: float = 0.0) -> list[Arrival]:
         wanted = _statuses(status) if status is not None else tuple(HostStatus)
         with self.cond:
             return [

@@ -326,23 +326,36 @@ def test_stats_period_changed_outside_is_noticed(
 ) -> None:
     """No libvirt event tells of a new stats period; the stats' own times do."""
     session = host_session()
-    poll_until(session, outside_guest,
-               lambda d: d.device.stats_period == 1 and d.stats.last_update is not None,
-               CONVERGE_TIMEOUT, "stats flowing every second")
+    poll_until(
+        session,
+        outside_guest,
+        lambda d: d.device.stats_period == 1 and d.stats.last_update is not None,
+        CONVERGE_TIMEOUT,
+        "stats flowing every second",
+    )
     dom = libvirt_conn.lookupByUUIDString(outside_guest.uuid)
     live = libvirt.VIR_DOMAIN_AFFECT_LIVE
     try:
         dom.setMemoryStatsPeriod(0, live)  # another client switches the stats off
         started = time.monotonic()
-        poll_until(session, outside_guest, lambda d: d.device.stats_period == 0,
-                   CONVERGE_TIMEOUT, "stats period 0 noticed")
+        poll_until(
+            session,
+            outside_guest,
+            lambda d: d.device.stats_period == 0,
+            CONVERGE_TIMEOUT,
+            "stats period 0 noticed",
+        )
         g.record_timing("stats_period_off_noticed", time.monotonic() - started)
         dom.setMemoryStatsPeriod(3, live)  # ... and on again, every 3 s
         started = time.monotonic()
-        d = poll_until(session, outside_guest, lambda d: d.device.stats_period == 3,
-                       CONVERGE_TIMEOUT, "stats period 3 noticed")
+        d = poll_until(
+            session,
+            outside_guest,
+            lambda d: d.device.stats_period == 3,
+            CONVERGE_TIMEOUT,
+            "stats period 3 noticed",
+        )
         g.record_timing("stats_period_on_noticed", time.monotonic() - started)
         assert d.stats.last_update is not None, describe(d)
     finally:
         dom.setMemoryStatsPeriod(1, live)
-

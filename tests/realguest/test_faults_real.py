@@ -208,8 +208,9 @@ def test_a_frozen_host_does_not_hold_up_the_others(
         fleet, inbox = make_fleet([proxy.uri, *healthy, unopenable], interval=INTERVAL)
         for uri in [proxy.uri, *healthy]:
             inbox.wait_for(f"{uri} up", uri, HostStatus.OK)
-        up = inbox.wait_for("balloon guest via the proxy", proxy.uri, HostStatus.OK,
-                            check=has(balloon_guest.uuid))
+        up = inbox.wait_for(
+            "balloon guest via the proxy", proxy.uri, HostStatus.OK, check=has(balloon_guest.uuid)
+        )
         bad = inbox.wait_for("unopenable host reported", unopenable, HostStatus.DISCONNECTED)
         assert bad.snapshot.error and "nobody.sock" in bad.snapshot.error, bad.snapshot.error
         print(f"unopenable host: {bad.snapshot.status.word}: {bad.snapshot.error}")
@@ -224,11 +225,18 @@ def test_a_frozen_host_does_not_hold_up_the_others(
         # A write to a healthy host goes through meanwhile.
         fleet.request_target(request(uuid_for(2), "h3-b", 1536, healthy[3]))
 
-        lost = inbox.wait_for("frozen host disconnected", proxy.uri, HostStatus.DISCONNECTED,
-                              since=frozen_at, timeout=15)
+        lost = inbox.wait_for(
+            "frozen host disconnected",
+            proxy.uri,
+            HostStatus.DISCONNECTED,
+            since=frozen_at,
+            timeout=15,
+        )
         detection = lost.at - frozen_at
-        print(f"frozen proxy: {lost.snapshot.status.word} after {detection:.2f} s: "
-              f"{lost.snapshot.error}")
+        print(
+            f"frozen proxy: {lost.snapshot.status.word} after {detection:.2f} s: "
+            f"{lost.snapshot.error}"
+        )
         assert "keepalive" in (lost.snapshot.error or ""), lost.snapshot.error
         assert detection < 6, detection
         assert domain(lost.snapshot, balloon_guest.uuid) is not None, "last known domains kept"
@@ -253,13 +261,15 @@ def test_a_frozen_host_does_not_hold_up_the_others(
             gaps.extend(b - a for a, b in itertools.pairwise(series))
             assert window_end - series[-1] < 2 * INTERVAL, f"{uri} stopped refreshing"
         max_gap = max(gaps)
-        print(f"healthy hosts while one is frozen: {len(gaps)} intervals, "
-              f"max gap {max_gap:.3f} s (refresh {INTERVAL} s)")
+        print(
+            f"healthy hosts while one is frozen: {len(gaps)} intervals, "
+            f"max gap {max_gap:.3f} s (refresh {INTERVAL} s)"
+        )
         assert max_gap < INTERVAL + 0.5, max_gap
         assert not any(inbox.of(uri, HostStatus.DISCONNECTED) for uri in healthy)
-        assert all(
-            t.daemon for w in fleet.workers.values() for t in w._threads
-        ), "poller and writer threads must be daemons"
+        assert all(t.daemon for w in fleet.workers.values() for t in w._threads), (
+            "poller and writer threads must be daemons"
+        )
 
         # Answering again: the host comes back by itself (the retry was waiting in the
         # proxy's accept queue). Before HostSession made one call at a time, the poll and the
@@ -267,8 +277,9 @@ def test_a_frozen_host_does_not_hold_up_the_others(
         # libvirt 9.0 crashed the process (SIGSEGV) here, as the host answered again.
         thawed_at = time.monotonic()
         proxy.thaw()
-        back = inbox.wait_for("frozen host back", proxy.uri, UP, since=thawed_at,
-                              check=has(balloon_guest.uuid))
+        back = inbox.wait_for(
+            "frozen host back", proxy.uri, UP, since=thawed_at, check=has(balloon_guest.uuid)
+        )
         print(f"thawed proxy: OK again after {back.at - thawed_at:.2f} s")
         assert {d.key for d in back.snapshot.domains} == {d.key for d in up.snapshot.domains}
 
@@ -280,8 +291,7 @@ def test_a_frozen_host_does_not_hold_up_the_others(
         print(f"Fleet.stop with a frozen host: {stop_seconds:.2f} s")
         assert stop_seconds < 2.5, stop_seconds
         g.record_timing("frozen_proxy_keepalive_1x2_detected", detection)
-        g.record_timing("healthy_max_refresh_gap_while_frozen", max_gap, hosts=20,
-                        refresh=INTERVAL)
+        g.record_timing("healthy_max_refresh_gap_while_frozen", max_gap, hosts=20, refresh=INTERVAL)
         g.record_timing("fleet_stop_with_frozen_host", stop_seconds)
     finally:
         proxy.close()
@@ -301,14 +311,22 @@ def test_frozen_libvirtd_is_detected_by_keepalive(
 
     with faults.frozen_libvirtd():
         frozen_at = time.monotonic()
-        lost = busy_in.wait_for("blocked poll fails", URI, HostStatus.DISCONNECTED,
-                                since=frozen_at, timeout=20)
-        idle_lost = idle_in.wait_for("idle fleet told by the close callback", URI,
-                                     HostStatus.DISCONNECTED, since=frozen_at, timeout=20)
+        lost = busy_in.wait_for(
+            "blocked poll fails", URI, HostStatus.DISCONNECTED, since=frozen_at, timeout=20
+        )
+        idle_lost = idle_in.wait_for(
+            "idle fleet told by the close callback",
+            URI,
+            HostStatus.DISCONNECTED,
+            since=frozen_at,
+            timeout=20,
+        )
         detection = lost.at - frozen_at
-        print(f"SIGSTOP: busy fleet {lost.snapshot.status.word} after {detection:.2f} s: "
-              f"{lost.snapshot.error!r}; idle fleet after {idle_lost.at - frozen_at:.2f} s: "
-              f"{idle_lost.snapshot.error!r}")
+        print(
+            f"SIGSTOP: busy fleet {lost.snapshot.status.word} after {detection:.2f} s: "
+            f"{lost.snapshot.error!r}; idle fleet after {idle_lost.at - frozen_at:.2f} s: "
+            f"{idle_lost.snapshot.error!r}"
+        )
         assert "keepalive" in (lost.snapshot.error or "")
         assert idle_lost.snapshot.error == "connection lost: keepalive timeout"
         # (2 s x 3): no answer for 2 s, then 3 pings 2 s apart: ~8 s
@@ -328,13 +346,18 @@ def test_frozen_libvirtd_is_detected_by_keepalive(
 
     back = busy_in.wait_for("busy fleet reconnects", URI, UP, since=thawed_at)
     idle_back = idle_in.wait_for("idle fleet reconnects", URI, UP, since=thawed_at)
-    print(f"after SIGCONT: busy OK after {back.at - thawed_at:.2f} s, "
-          f"idle after {idle_back.at - thawed_at:.2f} s")
+    print(
+        f"after SIGCONT: busy OK after {back.at - thawed_at:.2f} s, "
+        f"idle after {idle_back.at - thawed_at:.2f} s"
+    )
     assert back.at - thawed_at < 5
     assert {d.key for d in back.snapshot.domains} == keys
     busy_in.wait_for("polls go on", URI, UP, since=back.at + 0.01)
-    g.record_timing("sigstop_keepalive_2x3_detected", detection,
-                    idle_close_callback_s=round(idle_lost.at - frozen_at, 2))
+    g.record_timing(
+        "sigstop_keepalive_2x3_detected",
+        detection,
+        idle_close_callback_s=round(idle_lost.at - frozen_at, 2),
+    )
     g.record_timing("sigcont_to_ok", back.at - thawed_at)
 
 
@@ -349,8 +372,9 @@ def test_libvirtd_restart_keeps_targets_and_domains(
     tmp_path: Path,
 ) -> None:
     audit_path = tmp_path / "audit.jsonl"
-    fleet, inbox = make_fleet([URI], interval=INTERVAL, audit=AuditLog(audit_path),
-                              stall_seconds=120)
+    fleet, inbox = make_fleet(
+        [URI], interval=INTERVAL, audit=AuditLog(audit_path), stall_seconds=120
+    )
     _idle, idle_in = make_fleet([URI], interval=IDLE_INTERVAL)
     up = inbox.wait_for("up", URI, HostStatus.OK, check=has(balloon_guest.uuid))
     idle_in.wait_for("idle up", URI, HostStatus.OK)
@@ -369,10 +393,13 @@ def test_libvirtd_restart_keeps_targets_and_domains(
     killed_at = time.monotonic()
     dead_after = faults.kill_libvirtd(sig)
     lost = inbox.wait_for("disconnected", URI, HostStatus.DISCONNECTED, since=killed_at)
-    idle_lost = idle_in.wait_for("idle fleet disconnected", URI, HostStatus.DISCONNECTED,
-                                 since=killed_at)
-    print(f"{sig.name}: {lost.snapshot.status.word} after {lost.at - killed_at:.2f} s: "
-          f"{lost.snapshot.error!r}; idle fleet: {idle_lost.snapshot.error!r}")
+    idle_lost = idle_in.wait_for(
+        "idle fleet disconnected", URI, HostStatus.DISCONNECTED, since=killed_at
+    )
+    print(
+        f"{sig.name}: {lost.snapshot.status.word} after {lost.at - killed_at:.2f} s: "
+        f"{lost.snapshot.error!r}; idle fleet: {idle_lost.snapshot.error!r}"
+    )
     assert lost.snapshot.error
     assert lost.snapshot.status.word == "disconnected — retrying"  # what the UI shows
     assert idle_lost.snapshot.error == "connection lost: end of file"
@@ -385,18 +412,22 @@ def test_libvirtd_restart_keeps_targets_and_domains(
 
     restart_at = time.monotonic()
     faults.start_libvirtd(wait=False)  # the fleet is the probe: no client of ours goes first
-    back = inbox.wait_for("reconnected", URI, UP, since=restart_at,
-                          timeout=MAX_BACKOFF_SECONDS + 20)
-    idle_back = idle_in.wait_for("idle fleet reconnected", URI, UP, since=restart_at,
-                                 timeout=MAX_BACKOFF_SECONDS + 20)
+    back = inbox.wait_for(
+        "reconnected", URI, UP, since=restart_at, timeout=MAX_BACKOFF_SECONDS + 20
+    )
+    idle_back = idle_in.wait_for(
+        "idle fleet reconnected", URI, UP, since=restart_at, timeout=MAX_BACKOFF_SECONDS + 20
+    )
     reconnect = back.at - restart_at
     tries = [a.at for a in inbox.of(URI, HostStatus.DISCONNECTED, since=killed_at)]
     retry_gaps = [b - a for a, b in itertools.pairwise(tries)]
     fetch = back.snapshot.fetch_seconds or 0.0
-    print(f"{sig.name}: libvirtd gone after {dead_after:.2f} s; fleet {back.snapshot.status.value} "
-          f"{reconnect:.2f} s after `libvirtd -d` (that first poll took {fetch:.2f} s); idle "
-          f"fleet {idle_back.at - restart_at:.2f} s; outage seen {back.at - lost.at:.2f} s; "
-          f"disconnected reports at gaps {[round(x, 2) for x in retry_gaps]}")
+    print(
+        f"{sig.name}: libvirtd gone after {dead_after:.2f} s; fleet {back.snapshot.status.value} "
+        f"{reconnect:.2f} s after `libvirtd -d` (that first poll took {fetch:.2f} s); idle "
+        f"fleet {idle_back.at - restart_at:.2f} s; outage seen {back.at - lost.at:.2f} s; "
+        f"disconnected reports at gaps {[round(x, 2) for x in retry_gaps]}"
+    )
     assert all(gap <= MAX_BACKOFF_SECONDS + 1 for gap in retry_gaps), retry_gaps
     # The next try comes at most one backoff step after the daemon is back.
     assert reconnect - fetch < MAX_BACKOFF_SECONDS + 1, (reconnect, fetch)
@@ -412,7 +443,10 @@ def test_libvirtd_restart_keeps_targets_and_domains(
     assert moved is not None and moved.target_kib == moved_mib * MIB
     assert not moved.target_outside, moved
     converged = inbox.wait_for(
-        "the moved balloon converges after the restart", URI, UP, since=back.at,
+        "the moved balloon converges after the restart",
+        URI,
+        UP,
+        since=back.at,
         timeout=30,
         check=has(balloon_guest.uuid, lambda d: d.progress.state is Convergence.CONVERGED),
     )
@@ -421,5 +455,9 @@ def test_libvirtd_restart_keeps_targets_and_domains(
     assert not final.target_outside
     stuck = domain(converged.snapshot, driverless_guest.uuid)
     assert stuck is not None and stuck.pending and stuck.target_kib == stuck_mib * MIB
-    g.record_timing(f"{sig.name.lower()}_restart_to_fleet_up", reconnect,
-                    first_fetch_s=round(fetch, 2), outage_seen_s=round(back.at - lost.at, 2))
+    g.record_timing(
+        f"{sig.name.lower()}_restart_to_fleet_up",
+        reconnect,
+        first_fetch_s=round(fetch, 2),
+        outage_seen_s=round(back.at - lost.at, 2),
+    )

@@ -60,8 +60,9 @@ def make_app() -> Iterator[AppFactory]:
         fleets.append(fleet)
         errors = fleet.connect_all()
         assert not errors, f"cannot open {g.URI}: {errors}"
-        return create_app(fleet.bind, show_host=len(fleet.workers) > 1, floor=DEFAULT_POLICY,
-                          log_clock=False)
+        return create_app(
+            fleet.bind, show_host=len(fleet.workers) > 1, floor=DEFAULT_POLICY, log_clock=False
+        )
 
     yield make
     for fleet in fleets:  # the app stops its fleet on unmount; this covers a failed start
@@ -69,8 +70,12 @@ def make_app() -> Iterator[AppFactory]:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-async def until(predicate: Callable[[], bool], timeout: float, what: str,
-                describe: Callable[[], str] = lambda: "") -> float:
+async def until(
+    predicate: Callable[[], bool],
+    timeout: float,
+    what: str,
+    describe: Callable[[], str] = lambda: "",
+) -> float:
     """Let the app run until `predicate` holds; return the seconds it took."""
     start = time.monotonic()
     while not predicate():
@@ -139,6 +144,7 @@ def floor_of(app: BalloonApp, guest: g.Guest) -> int:
 
 async def stats_known(app: BalloonApp, guest: g.Guest) -> None:
     """The safety floor needs fresh guest stats (stats period 1 s)."""
+
     def known() -> bool:
         row = row_of(app, guest)
         return app.main.policy.floor_kib(row.domain, app.main.clock()) is not None
@@ -147,7 +153,11 @@ async def stats_known(app: BalloonApp, guest: g.Guest) -> None:
 
 
 async def converge(
-    app: BalloonApp, guest: g.Guest, conn: libvirt.virConnect, target_kib: int, label: str,
+    app: BalloonApp,
+    guest: g.Guest,
+    conn: libvirt.virConnect,
+    target_kib: int,
+    label: str,
     timings: dict[str, dict[str, float]] | None = None,
 ) -> float:
     """Wait (bounded) until the guest's real balloon and then the app reach `target_kib`.
@@ -172,8 +182,12 @@ async def converge(
             and row.domain.progress.state is Convergence.CONVERGED
         )
 
-    later = await until(app_follows, 10, f"{label}: the app to show it converged",
-                        lambda: describe(app, guest, conn))
+    later = await until(
+        app_follows,
+        10,
+        f"{label}: the app to show it converged",
+        lambda: describe(app, guest, conn),
+    )
     if timings is not None:
         timings.setdefault(label, {})["app_after_libvirt_s"] = later
     assert shown_target(app, guest) == short_size(target_kib)
@@ -198,7 +212,8 @@ def assert_audited(path: Path, guest: g.Guest, targets_kib: list[int]) -> list[d
         assert line["uri"] == g.URI and line["name"] == guest.name and line["mode"] == "live"
     for target in targets_kib:
         ok = [
-            i for i, a in attempts.items()
+            i
+            for i, a in attempts.items()
             if a["target_kib"] == target and results[i]["ok"] and results[i]["result"] == "ok"
         ]
         assert ok, f"no successful write of {target} KiB audited: {lines}"
@@ -237,7 +252,9 @@ async def drag(pilot: Any, slider: BalloonSlider, to_x: int) -> int:
 
 # -- 5: keys and a mouse drag move a real balloon ----------------------------------------------
 async def test_keys_and_drag_move_the_real_balloon(
-    make_app: AppFactory, libvirt_conn: libvirt.virConnect, balloon_guest: g.Guest,
+    make_app: AppFactory,
+    libvirt_conn: libvirt.virConnect,
+    balloon_guest: g.Guest,
     tmp_path: Path,
 ) -> None:
     audit = tmp_path / "audit.jsonl"
@@ -251,8 +268,10 @@ async def test_keys_and_drag_move_the_real_balloon(
         row = row_of(app, balloon_guest)
         assert row.domain.maximum_kib == MAX_MIB * MIB
         # Start full (as the tests before leave it; on its own, a run may not: go up first).
-        if (abs(row.domain.actual_kib - MAX_MIB * MIB) > TOLERANCE_KIB
-                or row.target_kib not in (None, MAX_MIB * MIB)):
+        if abs(row.domain.actual_kib - MAX_MIB * MIB) > TOLERANCE_KIB or row.target_kib not in (
+            None,
+            MAX_MIB * MIB,
+        ):
             await pilot.press("equals_sign")  # +512M: clamped to the maximum
             await converge(app, balloon_guest, libvirt_conn, MAX_MIB * MIB, "to the maximum")
         start_kib = MAX_MIB * MIB
@@ -266,7 +285,8 @@ async def test_keys_and_drag_move_the_real_balloon(
         label = "ui_keys_minus2_512_to_384"
         timings[label] = {"input_s": pressed}
         timings[label]["libvirt_s"] = await converge(
-            app, balloon_guest, libvirt_conn, keys_target, label, timings)
+            app, balloon_guest, libvirt_conn, keys_target, label, timings
+        )
 
         # Enter on the table goes to the slider; ← steps it by 64 MiB and applies.
         await pilot.press("enter")
@@ -280,7 +300,8 @@ async def test_keys_and_drag_move_the_real_balloon(
         label = "ui_slider_left_384_to_320"
         timings[label] = {"input_s": pressed}
         timings[label]["libvirt_s"] = await converge(
-            app, balloon_guest, libvirt_conn, left_target, label, timings)
+            app, balloon_guest, libvirt_conn, left_target, label, timings
+        )
 
         # Drag the handle down to ~256 MiB (kept above the safety floor: no dialog).
         floor = floor_of(app, balloon_guest)
@@ -292,7 +313,8 @@ async def test_keys_and_drag_move_the_real_balloon(
         label = f"ui_drag_320_to_{dragged // MIB}"
         timings[label] = {"input_s": released}
         timings[label]["libvirt_s"] = await converge(
-            app, balloon_guest, libvirt_conn, dragged, label, timings)
+            app, balloon_guest, libvirt_conn, dragged, label, timings
+        )
 
         # Drag it to the last column: the maximum; the guest gets its memory back.
         t0 = time.monotonic()
@@ -302,7 +324,8 @@ async def test_keys_and_drag_move_the_real_balloon(
         label = f"ui_drag_{dragged // MIB}_to_512"
         timings[label] = {"input_s": released}
         timings[label]["libvirt_s"] = await converge(
-            app, balloon_guest, libvirt_conn, MAX_MIB * MIB, label, timings)
+            app, balloon_guest, libvirt_conn, MAX_MIB * MIB, label, timings
+        )
 
         assert not any(isinstance(s, ConfirmFloorScreen) for s in app.screen_stack)
         log = app.log_panel.lines_written
@@ -316,28 +339,41 @@ async def test_keys_and_drag_move_the_real_balloon(
     lines = assert_audited(audit, balloon_guest, [keys_target, left_target, dragged, MAX_MIB * MIB])
     # Nothing but what the operator asked for reached libvirt: each step at most once.
     targets = [x["target_kib"] for x in lines if x["phase"] == "attempt"]
-    assert set(targets) <= {start_kib - 64 * MIB, keys_target, left_target, dragged,
-                            MAX_MIB * MIB}, targets
+    assert set(targets) <= {
+        start_kib - 64 * MIB,
+        keys_target,
+        left_target,
+        dragged,
+        MAX_MIB * MIB,
+    }, targets
     assert targets[-3:] == [left_target, dragged, MAX_MIB * MIB], targets
     for what, t in timings.items():
         # The number: from the first key press (mouse down) to libvirt's actual at the target.
-        g.record_timing(what, t["input_s"] + t["libvirt_s"], guest=balloon_guest.spec.label,
-                        refresh=REFRESH, **{k: round(v, 2) for k, v in t.items()})
+        g.record_timing(
+            what,
+            t["input_s"] + t["libvirt_s"],
+            guest=balloon_guest.spec.label,
+            refresh=REFRESH,
+            **{k: round(v, 2) for k, v in t.items()},
+        )
 
 
 # -- the target is remembered across app restarts (domain metadata) ----------------------------
 def metadata_kib(conn: libvirt.virConnect, guest: g.Guest) -> int | None:
     dom = conn.lookupByUUIDString(guest.uuid)
     try:
-        text = dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, METADATA_NAMESPACE,
-                            libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        text = dom.metadata(
+            libvirt.VIR_DOMAIN_METADATA_ELEMENT, METADATA_NAMESPACE, libvirt.VIR_DOMAIN_AFFECT_LIVE
+        )
     except libvirt.libvirtError:
         return None
     return int(ET.fromstring(text).get("kib", "0")) or None
 
 
 async def test_target_is_remembered_across_app_restarts(
-    make_app: AppFactory, libvirt_conn: libvirt.virConnect, balloon_guest: g.Guest,
+    make_app: AppFactory,
+    libvirt_conn: libvirt.virConnect,
+    balloon_guest: g.Guest,
     tmp_path: Path,
 ) -> None:
     # App 1: set a target with a key, wait for the write, quit with `q`.
@@ -356,9 +392,14 @@ async def test_target_is_remembered_across_app_restarts(
         else:
             await pilot.press("minus")
         assert target != current and 0 < target <= MAX_MIB * MIB
-        await until(lambda: any(x["phase"] == "result" and x["ok"] and x["target_kib"] == target
-                                for x in audit_lines(audit1, balloon_guest)),
-                    10, "app 1's write")
+        await until(
+            lambda: any(
+                x["phase"] == "result" and x["ok"] and x["target_kib"] == target
+                for x in audit_lines(audit1, balloon_guest)
+            ),
+            10,
+            "app 1's write",
+        )
         assert shown_target(app1, balloon_guest).endswith(short_size(target))  # "↓  448M"
         await pilot.press("q")
         await until(lambda: not app1.is_running, 10, "app 1 to quit on q")

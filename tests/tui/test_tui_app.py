@@ -35,8 +35,9 @@ async def test_ticks_that_arrive_while_the_app_is_busy_collapse(fake):
         app.main.view.apply = counting
         # 200 ticks while the event loop does not get a turn (as when it is busy)...
         for tick in range(200):
-            app.main._thread_snapshot(host(dom("a", 1, actual=GIB + tick * 1024),
-                                      taken_at=1000.0 + tick))
+            app.main._thread_snapshot(
+                host(dom("a", 1, actual=GIB + tick * 1024), taken_at=1000.0 + tick)
+            )
         await pilot.pause()
         # ...are applied once, the newest.
         assert applied == [1199.0]
@@ -63,8 +64,9 @@ def test_inbox_wakes_once_until_emptied():
 
 async def test_two_hosts_have_a_host_column_and_a_line_each(node, memory_calls):
     first = node([DomainSpec("web", max_kib=2 * GIB)])
-    second = node([DomainSpec("web", max_kib=4 * GIB, stats_period=2),
-                   DomainSpec("db", max_kib=GIB)])
+    second = node(
+        [DomainSpec("web", max_kib=4 * GIB, stats_period=2), DomainSpec("db", max_kib=GIB)]
+    )
     app = make_app([first, second])
     async with app.run_test(size=(120, 30)) as pilot:
         await ready(app, pilot)
@@ -91,8 +93,13 @@ async def test_a_broken_host_is_reported_and_the_others_go_on(node, tmp_path):
     app = make_app([good, bad])
     async with app.run_test(size=(120, 30)) as pilot:
         await ready(app, pilot)
-        await until(lambda: app.main.hosts.get(bad) is not None
-                    and app.main.hosts[bad].status is HostStatus.DISCONNECTED, what="the bad host")
+        await until(
+            lambda: (
+                app.main.hosts.get(bad) is not None
+                and app.main.hosts[bad].status is HostStatus.DISCONNECTED
+            ),
+            what="the bad host",
+        )
         assert "disconnected — retrying" in plain(app.query_one("#hosts"))
         assert any("missing.xml" in line for line in app.log_panel.lines_written)
         assert table_names(app) == ["web"]
@@ -128,8 +135,17 @@ def test_run_app_passes_the_cli_options(monkeypatch):
 
     monkeypatch.setattr(BalloonApp, "run", fake_run)
     audit = object()
-    assert run_app(["test:///x.xml"], readonly=True, refresh=0.5, mouse=False, audit=audit,
-                   fleet_class=Recorder) == 0
+    assert (
+        run_app(
+            ["test:///x.xml"],
+            readonly=True,
+            refresh=0.5,
+            mouse=False,
+            audit=audit,
+            fleet_class=Recorder,
+        )
+        == 0
+    )
     assert seen["uris"] == ["test:///x.xml"] and seen["readonly"] is True
     assert seen["interval"] == 0.5 and seen["audit"] is audit
     assert seen["run"] == {"mouse": False}

@@ -15,8 +15,10 @@ from balloon_tui.tui.screens.main import MainScreen
 from balloon_tui.tui.widgets.slider import BalloonSlider
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
-SPECS = [DomainSpec("alpha", max_kib=4 * GIB, current_kib=2 * GIB, stats_period=2),
-         DomainSpec("beta", max_kib=2 * GIB, stats_period=2)]
+SPECS = [
+    DomainSpec("alpha", max_kib=4 * GIB, current_kib=2 * GIB, stats_period=2),
+    DomainSpec("beta", max_kib=2 * GIB, stats_period=2),
+]
 
 
 def test_every_app_binding_comes_from_the_key_table_and_has_an_action():
@@ -34,8 +36,18 @@ def test_every_app_binding_comes_from_the_key_table_and_has_an_action():
         name = action.split("(")[0].removeprefix("app.")
         assert callable(getattr(owner, f"action_{name}", None)), action
     # The keys the brief names, with Textual's names for them.
-    assert {"minus", "plus", "underscore", "equals_sign", "t", "p", "l", "q",
-            "question_mark", "slash"} <= set(bound)
+    assert {
+        "minus",
+        "plus",
+        "underscore",
+        "equals_sign",
+        "t",
+        "p",
+        "l",
+        "q",
+        "question_mark",
+        "slash",
+    } <= set(bound)
     slider_keys = {b.key for b in BalloonSlider.BINDINGS}  # type: ignore[union-attr]
     assert {"left", "right", "home", "end", "enter"} <= slider_keys
 
@@ -100,8 +112,10 @@ async def test_keyboard_only_session(node, memory_calls):
         assert app.rows[app.selected].domain.name == "alpha"
         await pilot.press("t", *"3G", "enter")
         await until(lambda: memory_calls.accepted("alpha"), what="the typed target")
-        assert memory_calls.attempted() == [("beta", 2 * GIB - 64 * 1024, LIVE),
-                                            ("alpha", 3 * GIB, LIVE)]
+        assert memory_calls.attempted() == [
+            ("beta", 2 * GIB - 64 * 1024, LIVE),
+            ("alpha", 3 * GIB, LIVE),
+        ]
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0

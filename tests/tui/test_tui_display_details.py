@@ -22,8 +22,9 @@ from balloon_tui.tui.state import FleetView
 from balloon_tui.tui.widgets.statusbar import distinguishing, fleet_text, host_labels
 from balloon_tui.tui.widgets.tablerows import BAR_READABLE, NAME_READABLE, PADDING
 
-DEMO = "test://" + os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..",
-                                                "balloon_tui", "demo", "demo.xml"))
+DEMO = "test://" + os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "balloon_tui", "demo", "demo.xml")
+)
 TIB = 1024 * GIB
 
 
@@ -47,20 +48,28 @@ def _named(uri: str, hostname: str | None = "a") -> HostSnapshot:
     return HostSnapshot(uri=uri, status=HostStatus.OK, hostname=hostname)
 
 
-@pytest.mark.parametrize(("uris", "parts"), [
-    (["qemu+ssh://a/system", "qemu+ssh://a/session"], ["system", "session"]),
-    (["qemu:///system", "qemu+ssh://a/system"], ["qemu:///system", "qemu+ssh://a/system"]),
-    (["qemu+ssh://a/system", "qemu+ssh://a/system?keyfile=k"], ["system", "system?keyfile=k"]),
-    (["qemu+ssh://root@a/system", "qemu+ssh://ops@a/system"],
-     ["root@a/system", "ops@a/system"]),
-])
+@pytest.mark.parametrize(
+    ("uris", "parts"),
+    [
+        (["qemu+ssh://a/system", "qemu+ssh://a/session"], ["system", "session"]),
+        (["qemu:///system", "qemu+ssh://a/system"], ["qemu:///system", "qemu+ssh://a/system"]),
+        (["qemu+ssh://a/system", "qemu+ssh://a/system?keyfile=k"], ["system", "system?keyfile=k"]),
+        (
+            ["qemu+ssh://root@a/system", "qemu+ssh://ops@a/system"],
+            ["root@a/system", "ops@a/system"],
+        ),
+    ],
+)
 def test_the_shortest_part_that_tells_uris_apart(uris, parts):
     assert distinguishing(uris) == parts
 
 
 def test_only_hosts_that_share_a_name_get_their_uri_part():
-    hosts = [_named("qemu+ssh://a/system"), _named("qemu+ssh://a/session"),
-             _named("qemu+ssh://b/system", "b")]
+    hosts = [
+        _named("qemu+ssh://a/system"),
+        _named("qemu+ssh://a/session"),
+        _named("qemu+ssh://b/system", "b"),
+    ]
     assert host_labels(hosts) == {
         "qemu+ssh://a/system": "a (system)",
         "qemu+ssh://a/session": "a (session)",
@@ -69,20 +78,34 @@ def test_only_hosts_that_share_a_name_get_their_uri_part():
 
 
 async def test_status_bar_and_hosts_screen_tell_two_uris_of_one_machine_apart():
-    uris = ("qemu+ssh://hypervisor-07.dc1.example.com/system",
-            "qemu+ssh://hypervisor-07.dc1.example.com/session",
-            "qemu+tls://hv-12.example.org/system")
+    uris = (
+        "qemu+ssh://hypervisor-07.dc1.example.com/system",
+        "qemu+ssh://hypervisor-07.dc1.example.com/session",
+        "qemu+tls://hv-12.example.org/system",
+    )
     fake = FakeFleetHandle(uris=uris)
     app = create_app(fake.factory, log_clock=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         for index, uri in enumerate(uris):
             status = HostStatus.DISCONNECTED if index == 2 else HostStatus.SLOW
-            guests = [dom(f"g{index}-{j}", index * 10 + j, maximum=3 * TIB, actual=2 * TIB,
-                          uri=uri) for j in range(3)]
-            await emit(app, pilot, host(
-                *guests, uri=uri, status=status, fetch_seconds=1.234,
-                hostname=uri.split("/")[2], memory_total_kib=3 * TIB, memory_free_kib=TIB))
+            guests = [
+                dom(f"g{index}-{j}", index * 10 + j, maximum=3 * TIB, actual=2 * TIB, uri=uri)
+                for j in range(3)
+            ]
+            await emit(
+                app,
+                pilot,
+                host(
+                    *guests,
+                    uri=uri,
+                    status=status,
+                    fetch_seconds=1.234,
+                    hostname=uri.split("/")[2],
+                    memory_total_kib=3 * TIB,
+                    memory_free_kib=TIB,
+                ),
+            )
         bar = plain(app.query_one("#hosts", Static))
         assert "hypervisor-07.dc1.example.com (system)" in bar
         assert "hypervisor-07.dc1.example.com (session)" in bar

@@ -10,6 +10,8 @@ from tuihelpers import make_app as _make_app
 from balloon_tui.tui.render import short_size
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
+
+
 def make_app(uris):
     """Mouse mechanics here; dragging below the safety floor: test_tui_safety.py."""
     return _make_app(uris, floor=TRUSTING)
@@ -19,7 +21,6 @@ SPECS = [
     DomainSpec("alpha", max_kib=4 * GIB, current_kib=2 * GIB, stats_period=2),
     DomainSpec("beta", max_kib=8 * GIB, current_kib=8 * GIB),
 ]
-
 
 
 async def test_drag_writes_only_on_release(node, memory_calls):
@@ -49,8 +50,10 @@ async def test_drag_writes_only_on_release(node, memory_calls):
         await until(lambda: memory_calls.accepted("alpha"), what="the write")
         assert memory_calls.attempted() == [("alpha", expected, LIVE)]
         assert not slider.dragging
-        await until(lambda: shown_target(app, "alpha").endswith(short_size(expected)),
-                    what="the table to show the dragged target")
+        await until(
+            lambda: shown_target(app, "alpha").endswith(short_size(expected)),
+            what="the table to show the dragged target",
+        )
         assert len(set(changed)) > 1  # the handle followed the mouse
 
 
@@ -129,13 +132,18 @@ async def test_many_drags_coalesce_last_value_wins(node, memory_calls):
         last = slider.value_at(ends[-1])
         # What the operator sees is the last drag at once, not the write in progress.
         assert shown_target(app, "beta").endswith(short_size(last))
-        await until(lambda: memory_calls.accepted("beta")[-1:] == [(last, LIVE)], timeout=15,
-                    what="the last drag to be written")
+        await until(
+            lambda: memory_calls.accepted("beta")[-1:] == [(last, LIVE)],
+            timeout=15,
+            what="the last drag to be written",
+        )
         await pilot.pause(2.0)  # nothing else may follow the last value
         values = [kib for kib, _ in memory_calls.accepted("beta")]
         assert values[-1] == last
         assert values[0] == slider.value_at(ends[0])  # the first went straight out
         assert len(values) < len(ends)  # queued ones were replaced by newer ones
         assert memory_calls.max_in_flight == 1
-        await until(lambda: shown_target(app, "beta").endswith(short_size(last)),
-                    what="the table to settle on the last value")
+        await until(
+            lambda: shown_target(app, "beta").endswith(short_size(last)),
+            what="the table to settle on the last value",
+        )

@@ -39,8 +39,14 @@ async def test_typed_1_5g_writes_exactly_that(node, memory_calls):
 
 @pytest.mark.parametrize(
     ("text", "kib"),
-    [("1536M", 1536 * MIB), ("1572864K", 1536 * MIB), ("1.5GiB", 1536 * MIB),
-     ("75%", 3 * GIB), ("1300", 1300 * MIB), (" 2 g ", 2 * GIB)],
+    [
+        ("1536M", 1536 * MIB),
+        ("1572864K", 1536 * MIB),
+        ("1.5GiB", 1536 * MIB),
+        ("75%", 3 * GIB),
+        ("1300", 1300 * MIB),
+        (" 2 g ", 2 * GIB),
+    ],
 )
 async def test_every_form_of_parse_size(node, memory_calls, text, kib):
     assert parse_size(text, 4 * GIB) == kib
@@ -80,7 +86,8 @@ async def test_above_the_maximum_is_refused_inline(node, memory_calls):
         await pilot.pause()
         assert app.screen is screen
         assert "5 GiB is above the maximum 4 GiB by 1 GiB" in str(
-            screen.query_one("#entry-check").render())
+            screen.query_one("#entry-check").render()
+        )
     assert memory_calls.attempted() == []
 
 
@@ -119,8 +126,14 @@ async def test_typed_ahead_keys_land_in_the_entry(node, memory_calls):
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(app, pilot)
         await select(app, pilot, "alpha")
-        for key, char in (("t", "t"), ("1", "1"), ("full_stop", "."), ("5", "5"), ("G", "G"),
-                          ("enter", "\r")):
+        for key, char in (
+            ("t", "t"),
+            ("1", "1"),
+            ("full_stop", "."),
+            ("5", "5"),
+            ("G", "G"),
+            ("enter", "\r"),
+        ):
             app.post_message(events.Key(key, char))  # no pause in between
         await until(lambda: memory_calls.accepted("alpha"), what="the write")
         assert memory_calls.attempted() == [("alpha", 1536 * MIB, LIVE)]

@@ -12,8 +12,13 @@ from balloon_tui.tui.widgets.statusbar import HOST_LINES_MAX
 
 def _specs(prefix: str, count: int) -> list[DomainSpec]:
     return [
-        DomainSpec(f"{prefix}-{i}", max_kib=4 * GIB, current_kib=2 * GIB, stats_period=5,
-                   uuid=f"{i:08d}-0000-4000-8000-{abs(hash(prefix)) % 10**12:012d}")
+        DomainSpec(
+            f"{prefix}-{i}",
+            max_kib=4 * GIB,
+            current_kib=2 * GIB,
+            stats_period=5,
+            uuid=f"{i:08d}-0000-4000-8000-{abs(hash(prefix)) % 10**12:012d}",
+        )
         for i in range(count)
     ]
 

@@ -41,8 +41,19 @@ async def _open_entry(app, pilot, value: str) -> None:
 
 
 # -- no write while a drag is in progress ------------------------------------------------------
-DURING_DRAG = ["right", "shift+right", "end", "home", "enter", "minus", "plus", "underscore",
-               "equals_sign", "u", "t"]
+DURING_DRAG = [
+    "right",
+    "shift+right",
+    "end",
+    "home",
+    "enter",
+    "minus",
+    "plus",
+    "underscore",
+    "equals_sign",
+    "u",
+    "t",
+]
 
 
 async def test_keys_during_a_drag_write_nothing_the_release_writes_once(node, memory_calls):
@@ -75,11 +86,17 @@ async def test_keys_during_a_drag_write_nothing_the_release_writes_once(node, me
 
 
 # -- keys that would not move the target ----------------------------------------------------------
-@pytest.mark.parametrize(("name", "keys", "where"), [
-    ("beta", ["plus", "equals_sign", "slider:end", "slider:right", "slider:shift+right"],
-     "maximum"),
-    ("tiny", ["minus", "underscore", "slider:left", "slider:shift+left"], "minimum"),
-])
+@pytest.mark.parametrize(
+    ("name", "keys", "where"),
+    [
+        (
+            "beta",
+            ["plus", "equals_sign", "slider:end", "slider:right", "slider:shift+right"],
+            "maximum",
+        ),
+        ("tiny", ["minus", "underscore", "slider:left", "slider:shift+left"], "minimum"),
+    ],
+)
 async def test_a_step_past_the_end_sends_nothing(node, memory_calls, name, keys, where):
     app = make_app([node(SPECS)], floor=TRUSTING, refresh=3600.0)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -155,17 +172,24 @@ def _replace(app, uri, name) -> None:
     uuid = old.UUIDString()
     old.destroy()
     old.undefine()
-    conn.defineXML(domain_xml(DomainSpec("impostor", max_kib=4 * GIB, current_kib=2 * GIB),
-                              uuid, runstate=False)).create()
+    conn.defineXML(
+        domain_xml(
+            DomainSpec("impostor", max_kib=4 * GIB, current_kib=2 * GIB), uuid, runstate=False
+        )
+    ).create()
 
 
-@pytest.mark.parametrize(("change", "said"), [
-    (_vanish, "alpha is gone (undefined or migrated): nothing was written"),
-    (_stop, "alpha is now shut off: nothing was written"),
-    (_replace, "alpha is now called impostor: nothing was written"),
-])
-async def test_typed_entry_for_a_guest_that_changed_writes_nothing(node, memory_calls, change,
-                                                                    said):
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (_vanish, "alpha is gone (undefined or migrated): nothing was written"),
+        (_stop, "alpha is now shut off: nothing was written"),
+        (_replace, "alpha is now called impostor: nothing was written"),
+    ],
+)
+async def test_typed_entry_for_a_guest_that_changed_writes_nothing(
+    node, memory_calls, change, said
+):
     uri = node(SPECS)
     app = make_app([uri], floor=TRUSTING, refresh=3600.0)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -184,12 +208,14 @@ async def test_typed_entry_for_a_guest_that_changed_writes_nothing(node, memory_
     assert memory_calls.attempted() == []
 
 
-@pytest.mark.parametrize(("change", "said"), [
-    (_vanish, "alpha is gone (undefined or migrated): nothing was written"),
-    (_stop, "alpha is now shut off: nothing was written"),
-])
-async def test_confirming_for_a_guest_that_changed_writes_nothing(node, memory_calls, change,
-                                                                  said):
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (_vanish, "alpha is gone (undefined or migrated): nothing was written"),
+        (_stop, "alpha is now shut off: nothing was written"),
+    ],
+)
+async def test_confirming_for_a_guest_that_changed_writes_nothing(node, memory_calls, change, said):
     uri = node([DomainSpec("alpha", max_kib=4 * GIB, current_kib=2 * GIB)])  # no stats: asks
     app = make_app([uri], refresh=3600.0)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -215,8 +241,13 @@ async def test_typed_entry_for_a_guest_whose_host_went_away_writes_nothing(fake)
         await emit(app, pilot, host(alpha, dom("beta", 2)))
         await select(app, pilot, "alpha")
         await _open_entry(app, pilot, "3G")
-        await emit(app, pilot, host(alpha, dom("beta", 2), taken_at=1001.0,
-                                    status=HostStatus.DISCONNECTED, error="lost"))
+        await emit(
+            app,
+            pilot,
+            host(
+                alpha, dom("beta", 2), taken_at=1001.0, status=HostStatus.DISCONNECTED, error="lost"
+            ),
+        )
         await pilot.press("enter")
         await pilot.pause()
         assert "alpha: its host is disconnected" in _notes(app)

@@ -43,19 +43,31 @@ EVENTS = (None, "vanish-chosen", "vanish-other", "appear")
 WRITE_KEYS = ("minus", "plus", "underscore", "equals_sign", "u")
 DRAG_KEYS = (None, "right", "shift+left", "end", "enter", "minus", "equals_sign", "u", "t")
 
-steps = st.lists(st.one_of(
-    st.tuples(st.just("click"), st.integers(0, 11)),
-    st.tuples(st.just("key"), st.sampled_from(WRITE_KEYS)),
-    st.tuples(st.just("slider"),
-              st.sampled_from(["left", "right", "shift+left", "shift+right", "home", "end",
-                               "enter"])),
-    st.tuples(st.just("typed"), st.sampled_from(["1G", "1536M", "75%", "512M", "2G"]),
-              st.sampled_from(EVENTS)),
-    st.tuples(st.just("drag"), st.integers(-12, 12), st.sampled_from(DRAG_KEYS),
-              st.sampled_from(EVENTS)),
-    st.tuples(st.just("vanish"), st.integers(0, 11)),
-    st.tuples(st.just("appear"), st.integers(0, 1), st.sampled_from(["alpha", "delta"])),
-), min_size=1, max_size=7)
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("click"), st.integers(0, 11)),
+        st.tuples(st.just("key"), st.sampled_from(WRITE_KEYS)),
+        st.tuples(
+            st.just("slider"),
+            st.sampled_from(["left", "right", "shift+left", "shift+right", "home", "end", "enter"]),
+        ),
+        st.tuples(
+            st.just("typed"),
+            st.sampled_from(["1G", "1536M", "75%", "512M", "2G"]),
+            st.sampled_from(EVENTS),
+        ),
+        st.tuples(
+            st.just("drag"),
+            st.integers(-12, 12),
+            st.sampled_from(DRAG_KEYS),
+            st.sampled_from(EVENTS),
+        ),
+        st.tuples(st.just("vanish"), st.integers(0, 11)),
+        st.tuples(st.just("appear"), st.integers(0, 1), st.sampled_from(["alpha", "delta"])),
+    ),
+    min_size=1,
+    max_size=7,
+)
 
 
 @dataclass
@@ -114,8 +126,10 @@ class Session:
     # -- checks --------------------------------------------------------------------------------
     async def settled(self) -> None:
         pending = self.app.pending
-        await until(lambda: not any(pending.writing(r.key) for r in self.requests),
-                    what="the writes to come back")
+        await until(
+            lambda: not any(pending.writing(r.key) for r in self.requests),
+            what="the writes to come back",
+        )
 
     async def acting(self, intent: DomainKey | None, action: Any) -> None:
         """Run one operator action meant for `intent` (None: no guest chosen)."""
@@ -217,8 +231,11 @@ async def scenario(uris: list[str], audit: Path, plan: list[tuple[Any, ...]]) ->
     return session
 
 
-@settings(max_examples=20, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(plan=steps)
 def test_every_write_is_for_the_chosen_guest_and_audited(node, memory_calls, tmp_path, plan):
     calls_before = len(memory_calls.keyed)
@@ -227,8 +244,9 @@ def test_every_write_is_for_the_chosen_guest_and_audited(node, memory_calls, tmp
     session = asyncio.run(scenario(uris, audit, plan))
     event(f"requests: {min(len(session.requests), 3)}")  # --hypothesis-show-statistics
 
-    records = [json.loads(line) for line in audit.read_text().splitlines()] if (
-        audit.exists()) else []
+    records = (
+        [json.loads(line) for line in audit.read_text().splitlines()] if (audit.exists()) else []
+    )
     attempts = {r["id"]: r for r in records if r["phase"] == "attempt"}
     results = Counter(r["id"] for r in records if r["phase"] == "result")
     assert results == Counter(attempts.keys()), "every attempt has exactly one result line"
@@ -238,6 +256,9 @@ def test_every_write_is_for_the_chosen_guest_and_audited(node, memory_calls, tmp
     calls = memory_calls.keyed[calls_before:]
     sent = Counter((key[0], key[1], kib) for key, kib, _flags, _ok in calls)
     assert not sent - requested, "every setMemoryFlags call was asked for by the operator"
-    ok_results = Counter((r["uri"], r["uuid"], r["target_kib"]) for r in records
-                         if r["phase"] == "result" and r["ok"])
+    ok_results = Counter(
+        (r["uri"], r["uuid"], r["target_kib"])
+        for r in records
+        if r["phase"] == "result" and r["ok"]
+    )
     assert ok_results == Counter((k[0], k[1], kib) for k, kib, _f, ok in calls if ok)

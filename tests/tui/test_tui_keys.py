@@ -33,8 +33,10 @@ async def test_step_keys_write_one_call_each(node, memory_calls, key, expected):
         await pilot.press(key)
         await until(lambda: memory_calls.accepted("alpha"), what="the write")
         assert memory_calls.attempted() == [("alpha", expected, LIVE)]
-        await until(lambda: shown_target(app, "alpha").endswith(_short(expected)),
-                    what="the table to show the target")
+        await until(
+            lambda: shown_target(app, "alpha").endswith(_short(expected)),
+            what="the table to show the target",
+        )
 
 
 async def test_steps_add_up_from_the_last_requested_target(node, memory_calls):
@@ -44,8 +46,10 @@ async def test_steps_add_up_from_the_last_requested_target(node, memory_calls):
         await select(app, pilot, "beta")
         await pilot.press("plus", "plus", "equals_sign", "minus")
         want = 6 * GIB + 64 * MIB + 512 * MIB
-        await until(lambda: memory_calls.accepted("beta")[-1:] == [(want, LIVE)],
-                    what="the last step to arrive")
+        await until(
+            lambda: memory_calls.accepted("beta")[-1:] == [(want, LIVE)],
+            what="the last step to arrive",
+        )
         await until(lambda: shown_target(app, "beta").endswith("6.56G"), what="6.56G shown")
         # The target never jumps back: every call was a step from the one before.
         values = [kib for kib, _ in memory_calls.accepted("beta")]
@@ -74,14 +78,17 @@ async def test_slider_keys_step_and_go_to_floor_and_maximum(node, memory_calls):
         await pilot.press("right")
         await until(lambda: len(memory_calls.accepted()) == 1, what="right")
         await pilot.press("left", "left")
-        await until(lambda: memory_calls.accepted()[-1:] == [(2 * GIB - 64 * MIB, LIVE)],
-                    what="left twice")
+        await until(
+            lambda: memory_calls.accepted()[-1:] == [(2 * GIB - 64 * MIB, LIVE)], what="left twice"
+        )
         await pilot.press("end")
         await until(lambda: memory_calls.accepted()[-1:] == [(4 * GIB, LIVE)], what="end")
         # The floor is used + max(128 MiB, 20 % of used); the test driver reports
         # usable = actual / 2, so at 4 GiB the guest uses 2 GiB.
-        await until(lambda: app.rows[app.selected].domain.actual_kib == 4 * GIB,
-                    what="actual at the maximum")
+        await until(
+            lambda: app.rows[app.selected].domain.actual_kib == 4 * GIB,
+            what="actual at the maximum",
+        )
         floor = 2 * GIB + int(2 * GIB * 0.2)
         await pilot.press("home")
         await until(lambda: memory_calls.accepted()[-1:] == [(floor, LIVE)], what="home")
@@ -112,8 +119,10 @@ async def test_shut_off_guest_gets_a_config_write(node, memory_calls):
         await pilot.press("underscore")
         await until(lambda: memory_calls.accepted("cold"), what="the write")
         assert memory_calls.attempted() == [("cold", 4 * GIB - 512 * MIB, CONFIG)]
-        await until(lambda: app.rows[app.selected].domain.actual_kib == 4 * GIB - 512 * MIB,
-                    what="the config size")
+        await until(
+            lambda: app.rows[app.selected].domain.actual_kib == 4 * GIB - 512 * MIB,
+            what="the config size",
+        )
 
 
 def _short(kib: int) -> str:

@@ -32,11 +32,21 @@ from balloon_tui.tui.screens.hosts import HOST_CELLS, HostsScreen
 from balloon_tui.tui.widgets.tablerows import PADDING
 
 ISSUE_NAMES = [
-    "[@click=app.target_maximum]x", '[a="]q', "pg[eu-central]", "cache[prod]-2", "node[a]",
-    "[bold red]x", "csi\x9b[31mred", "bidi\u202eevil", "tab\there",
+    "[@click=app.target_maximum]x",
+    '[a="]q',
+    "pg[eu-central]",
+    "cache[prod]-2",
+    "node[a]",
+    "[bold red]x",
+    "csi\x9b[31mred",
+    "bidi\u202eevil",
+    "tab\there",
 ]
-FEW = settings(max_examples=12, deadline=None,
-               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FEW = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def _title(screen: object) -> str:
@@ -94,8 +104,10 @@ async def _act_on(app: BalloonApp, pilot: Pilot[None], name: str) -> None:
     assert title in check_screen(app)
     await pilot.press("escape")
     await pilot.pause()
-    assert any(line.startswith(visible(name) + ": ") and "cancelled" in line
-               for line in app.log_panel.lines_written)
+    assert any(
+        line.startswith(visible(name) + ": ") and "cancelled" in line
+        for line in app.log_panel.lines_written
+    )
 
 
 async def test_the_issue_names_show_literally_and_write_nothing(tmp_path, memory_calls):
@@ -122,8 +134,17 @@ async def _host_surfaces(hostname: str) -> None:
         for index, uri in enumerate(uris):
             status = HostStatus.OK if index == 0 else HostStatus.DISCONNECTED
             error = None if index == 0 else f"cannot reach {hostname}: connection refused"
-            await emit(app, pilot, host(dom(f"g{index}", index, uri=uri), uri=uri,
-                                        hostname=hostname, status=status, error=error))
+            await emit(
+                app,
+                pilot,
+                host(
+                    dom(f"g{index}", index, uri=uri),
+                    uri=uri,
+                    hostname=hostname,
+                    status=status,
+                    error=error,
+                ),
+            )
         status_bar = plain(app.query_one("#hosts"))
         assert f"{visible(hostname)} (system)" in status_bar
         assert f"cannot reach {visible(hostname)}" in status_bar
@@ -134,8 +155,9 @@ async def _host_surfaces(hostname: str) -> None:
         assert isinstance(app.screen, HostsScreen)
         table = app.screen.query_one(DataTable)
         labels = [table.get_row(uri)[0].plain for uri in uris]
-        assert labels == [fit_cells(f"{visible(hostname)} ({part})", HOST_CELLS)
-                          for part in ("system", "session")]
+        assert labels == [
+            fit_cells(f"{visible(hostname)} ({part})", HOST_CELLS) for part in ("system", "session")
+        ]
         check_screen(app)
         await pilot.press("escape")
         await pilot.pause()
@@ -155,8 +177,9 @@ async def test_a_theme_name_with_markup_is_quoted_not_read(tmp_path, monkeypatch
     folder = tmp_path / "balloon-tui"
     (folder / "themes").mkdir(parents=True)
     (folder / "config.toml").write_text("theme = '[a=\"]'\n")
-    (folder / "themes" / "bad.toml").write_text("name = '[@click=app.quit]\u202e'\n"
-                                                "primary = '#6C9EF8'\n")
+    (folder / "themes" / "bad.toml").write_text(
+        "name = '[@click=app.quit]\u202e'\nprimary = '#6C9EF8'\n"
+    )
     fake = FakeFleetHandle()
     app = create_app(fake.factory, log_clock=False, user_config=True)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:

@@ -67,8 +67,9 @@ async def test_the_fleet_refuses_too(node, memory_calls):
         app.fleet.on_write = results.append  # type: ignore[attr-defined]
         for worker in app.fleet.workers.values():  # type: ignore[attr-defined]
             worker.on_write = results.append
-        app.fleet.request_target(TargetRequest(row.domain.host_uri, row.domain.uuid,
-                                               row.domain.name, GIB))
+        app.fleet.request_target(
+            TargetRequest(row.domain.host_uri, row.domain.uuid, row.domain.name, GIB)
+        )
         for _ in range(50):
             if results:
                 break
@@ -86,8 +87,9 @@ async def test_undo_arm_stats_and_confirmations_never_write(node, memory_calls, 
     from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
 
     periods = []
-    monkeypatch.setattr(libvirt.virDomain, "setMemoryStatsPeriod",
-                        lambda self, *args: periods.append(args))
+    monkeypatch.setattr(
+        libvirt.virDomain, "setMemoryStatsPeriod", lambda self, *args: periods.append(args)
+    )
     specs = [*SPECS, DomainSpec("quiet", max_kib=2 * GIB, stats_period=0)]
     app = make_app([node(specs)], readonly=True, arm_stats=2)  # --arm-stats is ignored here
     async with app.run_test(size=(100, 30)) as pilot:

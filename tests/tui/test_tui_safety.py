@@ -26,7 +26,6 @@ SPECS = [
 FLOOR = 256 * MIB  # 128 MiB used + the 128 MiB minimum margin
 
 
-
 async def _trigger(app, pilot, path: str) -> int | None:
     """Ask for a target below alpha's floor through `path`; the KiB it asks for."""
     slider = app.panel.slider
@@ -59,8 +58,12 @@ async def _trigger(app, pilot, path: str) -> int | None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         app.screen.query_one(Input).value = "lower the target by 64"
-        await until(lambda: "64 MiB" in str(app.screen.query_one("CommandList")
-                                           .get_option_at_index(0).prompt), what="the hit")
+        await until(
+            lambda: (
+                "64 MiB" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+            ),
+            what="the hit",
+        )
         await pilot.press("enter")
         return 192 * MIB
     raise AssertionError(path)
@@ -105,7 +108,9 @@ async def test_every_path_below_the_floor_asks_first(node, memory_calls, tmp_pat
         assert memory_calls.attempted() == [("alpha", wanted, LIVE)]
     records = [json.loads(line) for line in audit.read_text().splitlines()]
     assert [(r["phase"], r["forced"], r["target_kib"]) for r in records] == [
-        ("attempt", True, wanted), ("result", True, wanted)]
+        ("attempt", True, wanted),
+        ("result", True, wanted),
+    ]
 
 
 async def test_above_the_floor_nothing_asks(node, memory_calls):
@@ -132,8 +137,7 @@ async def test_without_guest_stats_any_shrink_asks_and_says_why(node, memory_cal
         await pilot.press("minus")  # 64 MiB down: the smallest shrink still asks
         await until(lambda: isinstance(app.screen, ConfirmFloorScreen), what="the question")
         screen = app.screen
-        assert "no safety floor known for nostats" in str(screen.query_one("Vertical")
-                                                         .border_title)
+        assert "no safety floor known for nostats" in str(screen.query_one("Vertical").border_title)
         reason = plain(screen.query_one("#confirm-reason", Static))
         assert "guest stats are off" in reason and "unknown" in reason
         await pilot.press("escape")

@@ -23,8 +23,9 @@ def auth_uri(tmp_path: Path) -> str:
 
 
 async def _dialog(app, what: str) -> AuthScreen:
-    await until(lambda: isinstance(app.screen, AuthScreen) and bool(app.screen.query(Input)),
-                what=what)
+    await until(
+        lambda: isinstance(app.screen, AuthScreen) and bool(app.screen.query(Input)), what=what
+    )
     return app.screen
 
 
@@ -57,13 +58,13 @@ async def test_wrong_password_says_so_then_the_right_one_connects(auth_uri, memo
         note = plain(screen.query_one("#auth-note", Static))
         assert "authentication failed" in note and "skip" in note
         assert screen.query_one(Input).value == "admin"  # remembered
-        assert any(h.error and "authentication failed" in h.error
-                   for h in app.main.hosts.values())
+        assert any(h.error and "authentication failed" in h.error for h in app.main.hosts.values())
         await _answer(app, pilot, "admin")
         await _dialog(app, "the password again")
         await _answer(app, pilot, "s3cret")
-        await until(lambda: any(r.domain.name == "guarded" for r in app.rows.values()),
-                    what="the guest")
+        await until(
+            lambda: any(r.domain.name == "guarded" for r in app.rows.values()), what="the guest"
+        )
         assert app.main.hosts[auth_uri].status is HostStatus.OK
     assert memory_calls.attempted() == []
 
@@ -73,8 +74,12 @@ async def test_skip_leaves_the_host_disconnected_without_asking_again(auth_uri):
     async with app.run_test(size=(80, 24)) as pilot:
         await _dialog(app, "the question")
         await pilot.press("escape")
-        await until(lambda: auth_uri in app.main.hosts
-                    and app.main.hosts[auth_uri].status is HostStatus.SKIPPED, what="skipped")
+        await until(
+            lambda: (
+                auth_uri in app.main.hosts and app.main.hosts[auth_uri].status is HostStatus.SKIPPED
+            ),
+            what="skipped",
+        )
         line = plain(app.query_one("#hosts"))
         assert "authentication skipped" in line and "retrying" not in line
         await pilot.pause(1.3)  # longer than the first back-off

@@ -36,12 +36,65 @@ def _is_bad(text: str) -> bool:
 def bad_sizes(count: int = 240, seed: int = 20240611) -> list[str]:
     rng = random.Random(seed)
     fixed = [
-        "", " ", "\t", "0", "0.0", "0M", "-1G", "+1G", "1e3", "1E3G", "1,5G", "1.5.5G", "G",
-        "%", "150%", "100.1%", "1.5Q", "1 G B", "0x10", "nan", "inf", "-inf", "5G", "4.01G",
-        "4097M", "9999999999999999T", "1/2G", "½G", "１G", "1G1", "--1", "1..5G", ".G",
-        "1 GiBs", "1 kibibyte", "one gig", "1G;rm -rf /", "'1G'", "\"2G\"", "1\x00G",
-        "1\nG", "∞", "1_000M", "2**30", "1 000M", "0.0000001K", "-0", "NaN%", "5T", "1PB",
-        "1.5 gb extra", "MiB", "k", "%50", "50%%", "1.5G!", "😀", "1.5😀G", "G1.5",
+        "",
+        " ",
+        "\t",
+        "0",
+        "0.0",
+        "0M",
+        "-1G",
+        "+1G",
+        "1e3",
+        "1E3G",
+        "1,5G",
+        "1.5.5G",
+        "G",
+        "%",
+        "150%",
+        "100.1%",
+        "1.5Q",
+        "1 G B",
+        "0x10",
+        "nan",
+        "inf",
+        "-inf",
+        "5G",
+        "4.01G",
+        "4097M",
+        "9999999999999999T",
+        "1/2G",
+        "½G",
+        "１G",
+        "1G1",
+        "--1",
+        "1..5G",
+        ".G",
+        "1 GiBs",
+        "1 kibibyte",
+        "one gig",
+        "1G;rm -rf /",
+        "'1G'",
+        '"2G"',
+        "1\x00G",
+        "1\nG",
+        "∞",
+        "1_000M",
+        "2**30",
+        "1 000M",
+        "0.0000001K",
+        "-0",
+        "NaN%",
+        "5T",
+        "1PB",
+        "1.5 gb extra",
+        "MiB",
+        "k",
+        "%50",
+        "50%%",
+        "1.5G!",
+        "😀",
+        "1.5😀G",
+        "G1.5",
     ]
     alphabet = string.ascii_letters + string.digits + string.punctuation + " \t.%½１😀\x00\x1b"
     out = [text for text in fixed if _is_bad(text)]
@@ -120,10 +173,25 @@ def bad_uris(tmp: Path, count: int = 220, seed: int = 7) -> list[str]:
     (tmp / "not-xml.xml").write_text("balloon? " * 20)
     (tmp / "wrong-root.xml").write_text("<domain/>")
     fixed = [
-        "", " ", "\t", "qemu:///system\n", "test:///\x00", "a b://c", "\x1b[2J",
-        "x" * 5000, f"test://{tmp}/missing.xml", f"test://{tmp}/a-directory",
-        f"test://{tmp}/empty.xml", f"test://{tmp}/not-xml.xml", f"test://{tmp}/wrong-root.xml",
-        "zz:///", "zz-zz:///", "http:///x", "ftp:///x", "ssh:///x", "mailto:///root",
+        "",
+        " ",
+        "\t",
+        "qemu:///system\n",
+        "test:///\x00",
+        "a b://c",
+        "\x1b[2J",
+        "x" * 5000,
+        f"test://{tmp}/missing.xml",
+        f"test://{tmp}/a-directory",
+        f"test://{tmp}/empty.xml",
+        f"test://{tmp}/not-xml.xml",
+        f"test://{tmp}/wrong-root.xml",
+        "zz:///",
+        "zz-zz:///",
+        "http:///x",
+        "ftp:///x",
+        "ssh:///x",
+        "mailto:///root",
     ]
     out = list(fixed)
     safe = string.ascii_letters + string.digits + "/._-~"
@@ -141,13 +209,16 @@ def bad_uris(tmp: Path, count: int = 220, seed: int = 7) -> list[str]:
             chars.insert(rng.randrange(len(chars) + 1), rng.choice(weird))
             out.append("".join(chars))
         else:  # no scheme at all, or half of one
-            out.append(rng.choice(["", ":", "://", ":///", "///"]) + path + rng.choice(
-                ["", ":", "://"]) + "zz")
+            out.append(
+                rng.choice(["", ":", "://", ":///", "///"])
+                + path
+                + rng.choice(["", ":", "://"])
+                + "zz"
+            )
     return out
 
 
-def test_200_bad_uris_each_get_one_line_and_no_write(tmp_path, monkeypatch, capsys,
-                                                      memory_calls):
+def test_200_bad_uris_each_get_one_line_and_no_write(tmp_path, monkeypatch, capsys, memory_calls):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     uris = bad_uris(tmp_path)
     assert len(uris) >= 200
@@ -174,17 +245,20 @@ def test_200_bad_uris_each_get_one_line_and_no_write(tmp_path, monkeypatch, caps
     assert not (tmp_path / "audit.jsonl").exists()  # nothing was even attempted
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["--floor-margin", "20%"], ["--floor-margin", "percentage"]),
-    (["--floor-margin", "lots"], ["--floor-margin", "not a size"]),
-    (["--floor-fraction", "150"], ["--floor-fraction", "out of range"]),
-    (["--floor-fraction", "abc"], ["--floor-fraction", "not a percentage"]),
-    (["--arm-stats", "0"], ["--arm-stats", "out of range"]),
-    (["--arm-stats", "soon"], ["--arm-stats", "whole number"]),
-    (["--arm-stats", "--readonly"], ["--arm-stats", "--readonly"]),
-    (["-c", ""], ["empty URI"]),
-    (["-c", "test:///x\x00"], ["control characters"]),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--floor-margin", "20%"], ["--floor-margin", "percentage"]),
+        (["--floor-margin", "lots"], ["--floor-margin", "not a size"]),
+        (["--floor-fraction", "150"], ["--floor-fraction", "out of range"]),
+        (["--floor-fraction", "abc"], ["--floor-fraction", "not a percentage"]),
+        (["--arm-stats", "0"], ["--arm-stats", "out of range"]),
+        (["--arm-stats", "soon"], ["--arm-stats", "whole number"]),
+        (["--arm-stats", "--readonly"], ["--arm-stats", "--readonly"]),
+        (["-c", ""], ["empty URI"]),
+        (["-c", "test:///x\x00"], ["control characters"]),
+    ],
+)
 def test_bad_safety_options_get_one_clear_line(argv, words, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     try:
@@ -208,8 +282,10 @@ def test_floor_options_reach_the_app(monkeypatch, tmp_path):
         return 0
 
     monkeypatch.setattr(cli, "_interactive", interactive)
-    assert cli.main(["--demo", "--floor-margin", "256M", "--floor-fraction", "30%",
-                     "--arm-stats"]) == 0
+    assert (
+        cli.main(["--demo", "--floor-margin", "256M", "--floor-fraction", "30%", "--arm-stats"])
+        == 0
+    )
     policy = seen["policy"]
     assert policy.min_margin_kib == 256 * 1024 and policy.margin_fraction == pytest.approx(0.3)
     assert seen["arm_stats"] == 2

@@ -12,10 +12,13 @@ from balloon_tui.tui import create_app
 from balloon_tui.tui.render import row_key
 
 
-@pytest.mark.parametrize(("status", "word"), [
-    (HostStatus.DISCONNECTED, "disconnected — retrying"),
-    (HostStatus.SKIPPED, "disconnected — authentication skipped"),
-])
+@pytest.mark.parametrize(
+    ("status", "word"),
+    [
+        (HostStatus.DISCONNECTED, "disconnected — retrying"),
+        (HostStatus.SKIPPED, "disconnected — authentication skipped"),
+    ],
+)
 async def test_a_disconnected_hosts_guests_are_grey_with_a_word(fake, status, word):
     app = create_app(fake.factory, log_clock=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -28,8 +31,10 @@ async def test_a_disconnected_hosts_guests_are_grey_with_a_word(fake, status, wo
         await emit(app, pilot, host(a, status=status, taken_at=1002.0))
         assert f"✖ test:fake.xml {word}" in plain(app.query_one("#hosts"))
         assert list(app.rows) == [a.key]  # still shown: unknown, not gone
-        cells = {column: app.table.get_cell(row_key(*a.key), column)
-                 for column in ("name", "state", "max", "actual", "bar")}
+        cells = {
+            column: app.table.get_cell(row_key(*a.key), column)
+            for column in ("name", "state", "max", "actual", "bar")
+        }
         assert cells["state"].plain == "✖ offline"
         for column, text in cells.items():
             assert str(text.style) == "dim" and not text.spans, column

@@ -77,8 +77,10 @@ async def test_a_balloon_moved_by_someone_else_says_so(shared):
         await ready(app, pilot)
         key = await select(app, pilot, "alpha")
         await pilot.press("plus")  # ours: 2.06G
-        await until(lambda: app.rows[key].domain.progress.state.value == "converged",
-                    what="our target reached")
+        await until(
+            lambda: app.rows[key].domain.progress.state.value == "converged",
+            what="our target reached",
+        )
         # Another client (virsh setmem, another tool) moves it.
         conn.lookupByName("alpha").setMemoryFlags(3 * GIB, LIVE)
         conn.lookupByName("beta").setMemoryFlags(2 * GIB, LIVE)
@@ -87,9 +89,12 @@ async def test_a_balloon_moved_by_someone_else_says_so(shared):
         # By symbol in the table, by words in the panel: not by colour alone.
         assert shown_target(app, "alpha").startswith(MARK_OUTSIDE)
         assert f"{MARK_OUTSIDE} changed outside balloon-tui" in plain(
-            app.query_one("#panel-progress"))
-        await until(lambda: shown_target(app, "beta").startswith(MARK_OUTSIDE),
-                    what="beta outside (no target of ours there)")
+            app.query_one("#panel-progress")
+        )
+        await until(
+            lambda: shown_target(app, "beta").startswith(MARK_OUTSIDE),
+            what="beta outside (no target of ours there)",
+        )
         await select(app, pilot, "beta")
         assert "changed outside balloon-tui" in plain(app.query_one("#panel-progress"))
 
@@ -106,14 +111,26 @@ def _remembered(kib: object) -> str:
     ("kib", "key", "sent", "words"),
     [
         # Adopted, 8 GiB made `-` a grow to the 4 GiB maximum, without a question.
-        (8 * GIB, "minus", 3 * GIB - 64 * MIB,
-         "remembered target 8.00 GiB in metadata ignored: above the maximum 4.00 GiB"),
+        (
+            8 * GIB,
+            "minus",
+            3 * GIB - 64 * MIB,
+            "remembered target 8.00 GiB in metadata ignored: above the maximum 4.00 GiB",
+        ),
         # Adopted, 1 KiB made `+` ask about a "shrink" to 64 MiB.
-        (1, "plus", 3 * GIB + 64 * MIB,
-         "remembered target 1 KiB in metadata ignored: below the minimum 1.00 MiB"),
-        ("9" * 5000, "minus", 3 * GIB - 64 * MIB,
-         "remembered target 999999999999…99999999999 KiB in metadata ignored: above the "
-         "maximum 4.00 GiB"),
+        (
+            1,
+            "plus",
+            3 * GIB + 64 * MIB,
+            "remembered target 1 KiB in metadata ignored: below the minimum 1.00 MiB",
+        ),
+        (
+            "9" * 5000,
+            "minus",
+            3 * GIB - 64 * MIB,
+            "remembered target 999999999999…99999999999 KiB in metadata ignored: above the "
+            "maximum 4.00 GiB",
+        ),
     ],
     ids=["above-maximum", "below-minimum", "absurd"],
 )

@@ -23,8 +23,6 @@ SPECS = [
 ]
 
 
-
-
 def _messages(app) -> str:
     return " | ".join(n.message for n in app._notifications)
 
@@ -55,8 +53,9 @@ async def test_a_arms_the_selected_guest_and_its_floor_appears(node, periods, tm
     assert result["ok"] is True and result["automatic"] is False
 
 
-@pytest.mark.parametrize(("name", "words"), [("off", "shut off"),
-                                             ("no-balloon", "no balloon device")])
+@pytest.mark.parametrize(
+    ("name", "words"), [("off", "shut off"), ("no-balloon", "no balloon device")]
+)
 async def test_a_where_it_cannot_work_says_why(node, periods, name, words):
     app = make_app([node(SPECS)])
     async with app.run_test(size=(100, 30)) as pilot:
@@ -78,9 +77,13 @@ async def test_the_palette_has_it(node, periods):
         await pilot.press("ctrl+p")
         await pilot.pause()
         app.screen.query_one(Input).value = "arm guest stats"
-        await until(lambda: "Arm guest stats" in str(app.screen.query_one("CommandList")
-                                                      .get_option_at_index(0).prompt),
-                    what="the command")
+        await until(
+            lambda: (
+                "Arm guest stats"
+                in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+            ),
+            what="the command",
+        )
         await pilot.press("enter")
         await until(lambda: app.rows[key].domain.device.stats_period == 2, what="armed")
     assert periods == [("quiet", 2, LIVE)]
@@ -106,8 +109,14 @@ async def test_arm_stats_option_arms_every_running_balloon_once(node, periods):
         # Running, a balloon and no period: yes; a period already, shut off, no balloon
         # or paused: no.
         assert sorted(periods) == [("quiet", 3, LIVE), ("quiet-too", 3, LIVE)]
-        await until(lambda: all(r.domain.device.stats_period == 3 for r in app.rows.values()
-                                if r.domain.name.startswith("quiet")), what="the new period")
+        await until(
+            lambda: all(
+                r.domain.device.stats_period == 3
+                for r in app.rows.values()
+                if r.domain.name.startswith("quiet")
+            ),
+            what="the new period",
+        )
         # Later ticks (and a period put back to 0 behind our back) do not arm again.
         conn = app.fleet.workers[uri].session.connection()
         conn.lookupByName("quiet").setMemoryStatsPeriod(0, LIVE)

@@ -24,7 +24,6 @@ def _notes(app) -> str:
     return " | ".join(f"{n.title}: {n.message}" for n in app._notifications)
 
 
-
 async def test_the_selected_guest_vanishes(node, memory_calls):
     uri = node(SPECS)
     app = make_app([uri])

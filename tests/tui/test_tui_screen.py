@@ -60,8 +60,9 @@ class BareFleet(FleetLike):
 
     readonly = False
 
-    def __init__(self, on_snapshot: Callable[[HostSnapshot], None],
-                 on_write: Callable[[WriteResult], None]) -> None:
+    def __init__(
+        self, on_snapshot: Callable[[HostSnapshot], None], on_write: Callable[[WriteResult], None]
+    ) -> None:
         self.prompt_asked = False
 
     @property
@@ -97,7 +98,10 @@ async def test_the_palette_acts_on_the_main_screen_from_a_dialog(fake):
         await pilot.pause()
         assert isinstance(app.screen, HostsScreen)
         provider = BalloonCommands(app.screen)
-        [hit] = [h async for h in provider.search("sort by used memory")
-                 if h.text == "Sort by used memory"]
+        [hit] = [
+            h
+            async for h in provider.search("sort by used memory")
+            if h.text == "Sort by used memory"
+        ]
         await hit.command()
         assert app.table.sort_column == "used"

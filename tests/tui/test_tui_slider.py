@@ -24,8 +24,9 @@ class SliderApp(App[None]):
 
 
 def _live(slider: BalloonSlider, target: int = 2 * GIB, subject: object = "a") -> None:
-    slider.set_live(subject=subject, maximum=4 * GIB, target=target, actual=3 * GIB,
-                    used=GIB, floor=GIB)
+    slider.set_live(
+        subject=subject, maximum=4 * GIB, target=target, actual=3 * GIB, used=GIB, floor=GIB
+    )
 
 
 async def test_value_is_validated_and_clamped():

@@ -30,8 +30,9 @@ async def _ready(pilot) -> None:
 
 
 def _select(app: BalloonApp, name: str) -> None:
-    index = next(i for i, key in enumerate(app.table.ordered_keys)
-                 if app.rows[key].domain.name == name)
+    index = next(
+        i for i, key in enumerate(app.table.ordered_keys) if app.rows[key].domain.name == name
+    )
     app.table.move_cursor(row=index)
 
 
@@ -47,8 +48,10 @@ def test_main_screen_120x40_after_a_step(snap_compare):
         await pilot.pause()
         await pilot.press("underscore")  # 4 GiB -> 3.5 GiB, written to the test driver
         key = app.selected
-        await until(lambda: app.rows[key].domain.target_kib == 3584 * 1024
-                    and not app.pending.target(key), what="the write to come back")
+        await until(
+            lambda: app.rows[key].domain.target_kib == 3584 * 1024 and not app.pending.target(key),
+            what="the write to come back",
+        )
         await pilot.pause()
 
     assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)

@@ -181,11 +181,15 @@ async def test_clicking_a_header_sorts_by_it(fake):
     app = create_app(fake.factory, log_clock=False)
     async with app.run_test(size=(80, 24)) as pilot:
         stats = GuestStats(usable=0)
-        await emit(app, pilot, host(
-            dom("a-small", 1, maximum=512 * MIB, stats=stats),
-            dom("b-big", 2, maximum=16 * GIB, stats=stats),
-            dom("c-mid", 3, maximum=2 * GIB, stats=stats),
-        ))
+        await emit(
+            app,
+            pilot,
+            host(
+                dom("a-small", 1, maximum=512 * MIB, stats=stats),
+                dom("b-big", 2, maximum=16 * GIB, stats=stats),
+                dom("c-mid", 3, maximum=2 * GIB, stats=stats),
+            ),
+        )
         table = app.table
         x = table.column_x("max")
         await pilot.click(table, offset=(x + 2, 0))

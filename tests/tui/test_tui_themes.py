@@ -39,8 +39,13 @@ from balloon_tui.tui.widgets.history import ScaledSparkline
 from screenshots import demo_app
 
 REPO = Path(__file__).resolve().parents[2]
-OURS = ("balloon-dark", "balloon-light", "balloon-high-contrast", "balloon-16",
-        "balloon-colorblind")
+OURS = (
+    "balloon-dark",
+    "balloon-light",
+    "balloon-high-contrast",
+    "balloon-16",
+    "balloon-colorblind",
+)
 GOOD = """
 name = "mine"
 primary = "#336699"
@@ -80,8 +85,11 @@ def test_the_bundled_themes_load_and_set_every_balloon_colour():
         for key in BALLOON_COLOURS:
             assert f"balloon-{key}" in theme.variables, (theme.name, key)
     assert by_name["balloon-16"].ansi
-    assert all(v.startswith("ansi_") for k, v in by_name["balloon-16"].variables.items()
-               if k.startswith("balloon-"))
+    assert all(
+        v.startswith("ansi_")
+        for k, v in by_name["balloon-16"].variables.items()
+        if k.startswith("balloon-")
+    )
     assert by_name["balloon-light"].dark is False
 
 
@@ -95,34 +103,44 @@ def test_the_top_level_themes_folder_is_the_packaged_one():
 def test_a_theme_file_in_full():
     theme = parse_theme(GOOD + '\n[variables]\n"footer-key-foreground" = "#ff0000 50%"\n')
     assert theme.name == "mine" and theme.primary == "#336699" and theme.dark
-    assert theme.variables == {"balloon-target": "ansi_bright_green",
-                               "footer-key-foreground": "#ff0000 50%"}
+    assert theme.variables == {
+        "balloon-target": "ansi_bright_green",
+        "footer-key-foreground": "#ff0000 50%",
+    }
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("name = 'x'\nprimary = '#123456'\n[balloon\n", "not valid TOML"),
-    ("name = 'x'\nprimary = 'not-a-colour'\n", "bad colour for primary"),
-    ("name = 'x'\nprimary = '#123'\nsurface = 12\n", "surface must be a colour"),
-    ("primary = '#123456'\n", "no name"),
-    ("name = ''\nprimary = '#123456'\n", "bad name"),
-    ("name = 'x'\n", "no primary"),
-    ("name = 'x'\nprimary = '#123'\nprimery = '#123'\n", "unknown key 'primery'"),
-    ("name = 'x'\nprimary = '#123'\ndark = 'yes'\n", "dark must be true or false"),
-    ("name = 'x'\nprimary = '#123'\n[balloon]\ntargte = '#123'\n", "unknown balloon colour"),
-    ("name = 'x'\nprimary = '#123'\n[balloon]\nused = 'ansi_purple'\n",
-     "bad colour for balloon.used"),
-    ("name = 'x'\nprimary = '#123'\n[variables]\nborder = 'wobbly'\n",
-     "bad value for variables.border"),
-    ("name = 'x'\nprimary = '#123'\nballoon = 3\n", "balloon must be a table"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("name = 'x'\nprimary = '#123456'\n[balloon\n", "not valid TOML"),
+        ("name = 'x'\nprimary = 'not-a-colour'\n", "bad colour for primary"),
+        ("name = 'x'\nprimary = '#123'\nsurface = 12\n", "surface must be a colour"),
+        ("primary = '#123456'\n", "no name"),
+        ("name = ''\nprimary = '#123456'\n", "bad name"),
+        ("name = 'x'\n", "no primary"),
+        ("name = 'x'\nprimary = '#123'\nprimery = '#123'\n", "unknown key 'primery'"),
+        ("name = 'x'\nprimary = '#123'\ndark = 'yes'\n", "dark must be true or false"),
+        ("name = 'x'\nprimary = '#123'\n[balloon]\ntargte = '#123'\n", "unknown balloon colour"),
+        (
+            "name = 'x'\nprimary = '#123'\n[balloon]\nused = 'ansi_purple'\n",
+            "bad colour for balloon.used",
+        ),
+        (
+            "name = 'x'\nprimary = '#123'\n[variables]\nborder = 'wobbly'\n",
+            "bad value for variables.border",
+        ),
+        ("name = 'x'\nprimary = '#123'\nballoon = 3\n", "balloon must be a table"),
+    ],
+)
 def test_what_is_wrong_with_a_theme_file_is_said(text, words):
     with pytest.raises(ThemeError, match=words):
         parse_theme(text)
 
 
 def test_sixteen_colour_names_are_colours():
-    theme = parse_theme("name = 'x'\nansi = true\nprimary = 'ansi_blue'\n"
-                        "[balloon]\nused = 'ansi_bright_cyan'\n")
+    theme = parse_theme(
+        "name = 'x'\nansi = true\nprimary = 'ansi_blue'\n[balloon]\nused = 'ansi_bright_cyan'\n"
+    )
     assert theme.ansi
     styles = text_styles({**theme.to_color_system().generate(), **theme.variables})
     colour = styles.styles[render.STYLE_USED].color
@@ -138,10 +156,15 @@ async def test_every_theme_colours_the_balloon_from_its_variables(name):
         assert app.theme == name
         theme = app.current_theme
         variables = app.theme_variables
-        for key, style in (("used", render.STYLE_USED), ("actual", render.STYLE_FREE),
-                           ("taken", render.STYLE_BALLOONED), ("target", render.STYLE_TARGET),
-                           ("floor", render.STYLE_FLOOR), ("pending", render.STYLE_PENDING),
-                           ("stale", render.STYLE_STALE)):
+        for key, style in (
+            ("used", render.STYLE_USED),
+            ("actual", render.STYLE_FREE),
+            ("taken", render.STYLE_BALLOONED),
+            ("target", render.STYLE_TARGET),
+            ("floor", render.STYLE_FLOOR),
+            ("pending", render.STYLE_PENDING),
+            ("stale", render.STYLE_STALE),
+        ):
             assert variables[f"balloon-{key}"] == theme.variables[f"balloon-{key}"]
             wanted = text_styles(variables).styles[style].color
             assert app.console.get_style(style).color == wanted, (key, style)
@@ -152,8 +175,9 @@ async def test_every_theme_colours_the_balloon_from_its_variables(name):
         assert colour.hex.lower() == target.lower() or colour.hex == target
 
 
-@pytest.mark.parametrize(("name", "kind"), [("nord", "dark"), ("textual-light", "light"),
-                                             ("ansi-dark", "ansi")])
+@pytest.mark.parametrize(
+    ("name", "kind"), [("nord", "dark"), ("textual-light", "light"), ("ansi-dark", "ansi")]
+)
 def test_textual_themes_get_balloon_colours_for_their_kind(name, kind):
     app = demo_app(theme=name)
     variables = app.get_css_variables()
@@ -204,9 +228,11 @@ async def test_broken_theme_files_are_reported_and_the_rest_load(config_home):
         assert "bad" not in app.available_themes
         errors = [m for m, o in notes if o.get("title") == "theme not loaded"]
         assert len(errors) == 3
-        for file, words in (("a-bad-toml.toml", "not valid TOML"),
-                            ("b-bad-colour.toml", "bad colour for primary"),
-                            ("c-no-name.toml", "no name")):
+        for file, words in (
+            ("a-bad-toml.toml", "not valid TOML"),
+            ("b-bad-colour.toml", "bad colour for primary"),
+            ("c-no-name.toml", "no name"),
+        ):
             [message] = [m for m in errors if file in m]
             assert words in message and str(folder / file) in message
         assert all(o.get("severity") == "error" for m, o in notes if m in errors)
@@ -327,8 +353,11 @@ async def test_a_config_without_a_theme_gets_one_above_its_tables(config_home):
         await pilot.pause()
         await pilot.pause()
     written = path.read_text()
-    assert tomllib.loads(written) == {"hosts": ["test:///default"], "theme": "balloon-light",
-                                      "extra": {"x": 1}}
+    assert tomllib.loads(written) == {
+        "hosts": ["test:///default"],
+        "theme": "balloon-light",
+        "extra": {"x": 1},
+    }
     assert "# the lab box" in written and "[extra]  # not ours: left as it is" in written
 
 
@@ -364,7 +393,8 @@ async def test_an_odd_theme_name_in_the_config_is_reported_as_written(config_hom
 async def test_an_odd_name_in_a_theme_file_is_reported_as_written(config_home, name):
     (config_home / "themes").mkdir(parents=True)
     (config_home / "themes" / "odd.toml").write_text(
-        GOOD.replace('name = "mine"', f"name = {json.dumps(name)}"))
+        GOOD.replace('name = "mine"', f"name = {json.dumps(name)}")
+    )
     app = demo_app(theme=None, user_config=True)
     async with app.run_test(size=(120, 30), notifications=True) as pilot:
         await ready(app, pilot)

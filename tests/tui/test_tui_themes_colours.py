@@ -7,6 +7,7 @@ import re
 import tomllib
 
 import pytest
+from balloon_tui.tui.screenshots import demo_app
 from rich.color import Color as RichColor
 from rich.segment import Segment
 from textual.color import Color
@@ -16,7 +17,6 @@ from textual.widgets import Static
 from tuihelpers import ready, select
 
 from balloon_tui.tui import render
-from balloon_tui.tui.screenshots import demo_app
 from balloon_tui.tui.themes import bundled_theme_files
 from balloon_tui.tui.widgets.slider import HANDLE, BalloonSlider
 
@@ -32,8 +32,12 @@ def target_of(theme: str, key: str = "target") -> str:
 def drawn(widget: Widget, glyph: str) -> list[Segment]:
     """The segments the widget draws now that hold `glyph`."""
     width, height = widget.size
-    return [segment for strip in widget.render_lines(Region(0, 0, width, height))
-            for segment in strip if glyph in segment.text]
+    return [
+        segment
+        for strip in widget.render_lines(Region(0, 0, width, height))
+        for segment in strip
+        if glyph in segment.text
+    ]
 
 
 def colour_of(segment: Segment) -> RichColor | None:
@@ -41,8 +45,13 @@ def colour_of(segment: Segment) -> RichColor | None:
 
 
 def test_every_bundled_theme_is_checked():
-    assert THEMES == ["balloon-16", "balloon-colorblind", "balloon-dark",
-                      "balloon-high-contrast", "balloon-light"]
+    assert THEMES == [
+        "balloon-16",
+        "balloon-colorblind",
+        "balloon-dark",
+        "balloon-high-contrast",
+        "balloon-light",
+    ]
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -85,8 +94,10 @@ async def test_a_theme_switch_recolours_the_handle_legend_and_table():
         dark = Color.parse(target_of("balloon-dark")).rich_color
         light = Color.parse(target_of("balloon-light")).rich_color
         assert colour_of(drawn(slider, HANDLE)[0]) == dark
-        used = {name: Color.parse(target_of(name, "used")).rich_color
-                for name in ("balloon-dark", "balloon-light")}
+        used = {
+            name: Color.parse(target_of(name, "used")).rich_color
+            for name in ("balloon-dark", "balloon-light")
+        }
         bars = {colour_of(s) for s in drawn(app.table, render.GLYPH_USED)}
         assert used["balloon-dark"] in bars and used["balloon-light"] not in bars
         marks = drawn(legend, "▲")  # "▲ target 2.00G"
@@ -124,14 +135,19 @@ async def test_a_theme_switch_recolours_the_log():
         log.add("a line written under the new theme", "error")
         await pilot.pause()
         assert colours("new theme") == {light_error}
-        assert log.lines_written[-2:] == ["the writer said no",
-                                          "a line written under the new theme"]
+        assert log.lines_written[-2:] == [
+            "the writer said no",
+            "a line written under the new theme",
+        ]
 
 
 def test_every_named_style_has_a_theme_style_and_a_fallback():
     """A name render.py uses without a theme variable would draw uncoloured (or raise)."""
-    names = {value for key, value in vars(render).items()
-             if key.startswith("STYLE_") and value != render.STYLE_DIM}
+    names = {
+        value
+        for key, value in vars(render).items()
+        if key.startswith("STYLE_") and value != render.STYLE_DIM
+    }
     assert names == set(render.THEME_STYLES) == set(render.FALLBACK_STYLES)
 
 

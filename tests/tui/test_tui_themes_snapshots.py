@@ -29,8 +29,9 @@ def test_theme(snap_compare, theme):
 
 def test_sixteen_colour_terminal(snap_compare):
     """What TERM=xterm shows: balloon-16 (picked by itself there), cut to 16 colours."""
-    assert snap_compare(demo_app("balloon-16", colours="16"), terminal_size=(80, 24),
-                        run_before=_guest_selected)
+    assert snap_compare(
+        demo_app("balloon-16", colours="16"), terminal_size=(80, 24), run_before=_guest_selected
+    )
 
 
 def test_no_color(snap_compare, monkeypatch):
@@ -45,5 +46,6 @@ def test_sixteen_colour_help(snap_compare):
         await ready(pilot.app, pilot)
         await pilot.press("question_mark")
 
-    assert snap_compare(demo_app("balloon-16", colours="16"), terminal_size=(80, 24),
-                        run_before=run_before)
+    assert snap_compare(
+        demo_app("balloon-16", colours="16"), terminal_size=(80, 24), run_before=run_before
+    )

@@ -47,8 +47,10 @@ def test_bar_has_the_regions_and_the_target_mark():
 
 
 @given(
-    maximum=st.integers(1, 2**40), width=st.integers(1, 80),
-    actual=st.integers(0, 2**40), used=st.none() | st.integers(0, 2**40),
+    maximum=st.integers(1, 2**40),
+    width=st.integers(1, 80),
+    actual=st.integers(0, 2**40),
+    used=st.none() | st.integers(0, 2**40),
     target=st.none() | st.integers(0, 2**40),
 )
 def test_bar_is_always_width_cells(maximum, width, actual, used, target):
@@ -79,8 +81,9 @@ def test_every_state_has_a_symbol_and_a_word():
 
 
 def test_stale_stats_say_stale_in_the_age_column():
-    row = RowView(dom("a", 1, stats=GuestStats(usable=GIB, last_update=100)), None,
-                  stale=True, age=60.0)
+    row = RowView(
+        dom("a", 1, stats=GuestStats(usable=GIB, last_update=100)), None, stale=True, age=60.0
+    )
     assert render.age_text(row).plain == "stale"
     assert render.age_text(RowView(row.domain, None, age=3.2)).plain == "3s"
     assert render.age_text(RowView(row.domain, None)).plain == "–"
@@ -155,10 +158,17 @@ def test_history_keeps_change_points_and_gives_one_sample_per_poll():
     # The host was not polled from 30 to 100 (disconnected): no samples there.
     history.add_all(FAKE_URI, [still, moved], 100.0)
     assert [(s.at, s.actual_kib) for s in history.samples(still.key)] == [
-        (10.0, GIB), (20.0, GIB), (30.0, GIB), (100.0, GIB)]
+        (10.0, GIB),
+        (20.0, GIB),
+        (30.0, GIB),
+        (100.0, GIB),
+    ]
     assert [(s.at, s.actual_kib, s.target_kib) for s in history.samples(moved.key)] == [
-        (10.0, 2 * GIB, 2 * GIB), (20.0, 2 * GIB, 2 * GIB), (30.0, GIB, GIB // 2),
-        (100.0, GIB, GIB)]
+        (10.0, 2 * GIB, 2 * GIB),
+        (20.0, 2 * GIB, 2 * GIB),
+        (30.0, GIB, GIB // 2),
+        (100.0, GIB, GIB),
+    ]
     # A guest first seen later has samples from then on; the window drops old polls but
     # keeps the value the window starts with.
     late = dom("late", 3, actual=GIB)
@@ -168,8 +178,7 @@ def test_history_keeps_change_points_and_gives_one_sample_per_poll():
 
 
 def test_buckets_put_time_on_the_x_axis():
-    cells = buckets([(0.0, 1.0), (300.0, 2.0), (600.0, 3.0)], now=600.0, window=600.0,
-                    width=6)
+    cells = buckets([(0.0, 1.0), (300.0, 2.0), (600.0, 3.0)], now=600.0, window=600.0, width=6)
     assert cells[0] == 1.0 and cells[3] == 2.0 and cells[5] == 3.0
     assert math.isnan(cells[1])
     assert resample([1.0, 2.0, 3.0, 4.0], 2) == [2.0, 4.0]

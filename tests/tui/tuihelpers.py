@@ -35,8 +35,9 @@ class TrustingPolicy(SafetyPolicy):
 
     __slots__ = ()
 
-    def assess(self, domain: DomainSnapshot, target_kib: int, now: float,
-               current_kib: int | None = None) -> Assessment:
+    def assess(
+        self, domain: DomainSnapshot, target_kib: int, now: float, current_kib: int | None = None
+    ) -> Assessment:
         return Assessment(False, self.floor_kib(domain, now), "")
 
 
@@ -146,26 +147,34 @@ class FakeFleetHandle:
         return self.fleet
 
 
-
-
 FAKE_URI = "test:///fake.xml"
 
 
 def dom(
-    name: str, index: int, *, maximum: int = 4 * 1024 * 1024, actual: int | None = None,
-    uri: str = FAKE_URI, **fields: Any,
+    name: str,
+    index: int,
+    *,
+    maximum: int = 4 * 1024 * 1024,
+    actual: int | None = None,
+    uri: str = FAKE_URI,
+    **fields: Any,
 ) -> DomainSnapshot:
     """A hand-built running domain with a virtio balloon (override any field)."""
     fields.setdefault("state", DomainState.RUNNING)
     fields.setdefault("device", BalloonDevice("virtio", stats_period=2))
     return DomainSnapshot(
-        host_uri=uri, uuid=f"00000000-0000-4000-8000-{index:012d}", name=name,
-        maximum_kib=maximum, actual_kib=maximum if actual is None else actual, **fields,
+        host_uri=uri,
+        uuid=f"00000000-0000-4000-8000-{index:012d}",
+        name=name,
+        maximum_kib=maximum,
+        actual_kib=maximum if actual is None else actual,
+        **fields,
     )
 
 
-def host(*domains: DomainSnapshot, uri: str = FAKE_URI, taken_at: float = 1000.0,
-         **fields: Any) -> HostSnapshot:
+def host(
+    *domains: DomainSnapshot, uri: str = FAKE_URI, taken_at: float = 1000.0, **fields: Any
+) -> HostSnapshot:
     fields.setdefault("status", HostStatus.OK)
     fields.setdefault("memory_total_kib", 64 * 1024 * 1024)
     return HostSnapshot(uri=uri, domains=tuple(domains), taken_at=taken_at, **fields)
@@ -190,7 +199,8 @@ def plain(widget: Any, width: int | None = None) -> str:
         return renderable
     if hasattr(renderable, "plain"):
         return str(renderable.plain)
-    console = Console(width=width or widget.size.width or 100, color_system=None,
-                      record=True, file=io.StringIO())
+    console = Console(
+        width=width or widget.size.width or 100, color_system=None, record=True, file=io.StringIO()
+    )
     console.print(renderable)
     return console.export_text()

@@ -30,9 +30,7 @@ class Inbox:
 
     def of(self, uri: str, status: HostStatus | None = None) -> list[HostSnapshot]:
         with self.cond:
-            return [
-                s for _, s in self.snapshots if s.uri == uri and status in (None, s.status)
-            ]
+            return [s for _, s in self.snapshots if s.uri == uri and status in (None, s.status)]
 
     def times(self, uri: str, status: HostStatus) -> list[float]:
         with self.cond:

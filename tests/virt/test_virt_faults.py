@@ -78,9 +78,7 @@ def test_a_host_that_appears_later_is_retried_with_backoff(
     assert "No such file" in (inbox.of(uri, HostStatus.DISCONNECTED)[-1].error or "")
     write_node_file(path, SPECS)  # the host is back
     inbox.wait(lambda i: bool(i.of(uri, HostStatus.OK)), timeout=1)
-    assert [d.name for d in inbox.of(uri, HostStatus.OK)[0].domains] == [
-        "alpha", "beta", "victim"
-    ]
+    assert [d.name for d in inbox.of(uri, HostStatus.OK)[0].domains] == ["alpha", "beta", "victim"]
 
 
 def test_close_callback_reconnects_and_says_why(

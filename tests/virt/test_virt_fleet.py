@@ -230,7 +230,10 @@ def test_stop_returns_promptly(
 
 
 def test_superseded_and_unsent_requests_are_audited_too(
-    node: Callable[..., str], make_fleet, inbox: Inbox, monkeypatch: pytest.MonkeyPatch,
+    node: Callable[..., str],
+    make_fleet,
+    inbox: Inbox,
+    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     import json
@@ -251,7 +254,8 @@ def test_superseded_and_unsent_requests_are_audited_too(
     inbox.wait(lambda i: len(i.writes) >= 2)
     time.sleep(0.2)
     results = [
-        json.loads(line) for line in audit_path.read_text().splitlines()
+        json.loads(line)
+        for line in audit_path.read_text().splitlines()
         if json.loads(line)["phase"] == "result"
     ]
     by_target = {r["target_kib"]: r for r in results}

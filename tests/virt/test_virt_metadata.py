@@ -30,8 +30,10 @@ def target(kib: object) -> str:
     return f"<btui:target xmlns:btui='{METADATA_NAMESPACE}' kib='{kib}' by='x' at='1'/>"
 
 
-NESTED = (f"<btui:target xmlns:btui='{METADATA_NAMESPACE}' kib='{2 * GIB}'>"
-          f"<btui:target kib='{GIB}'/></btui:target>")
+NESTED = (
+    f"<btui:target xmlns:btui='{METADATA_NAMESPACE}' kib='{2 * GIB}'>"
+    f"<btui:target kib='{GIB}'/></btui:target>"
+)
 
 
 def _domain(metadata_xml: str) -> str:
@@ -52,8 +54,7 @@ def _domain(metadata_xml: str) -> str:
         (f"<btui:target xmlns:btui='{METADATA_NAMESPACE}' kib='5'><x/></btui:target>", (None,)),
         ("<target kib='5'/>", ()),  # no namespace: not ours
     ],
-    ids=["empty", "foreign", "target", "junk", "two", "no-kib", "other-name", "children",
-         "no-ns"],
+    ids=["empty", "foreign", "target", "junk", "two", "no-kib", "other-name", "children", "no-ns"],
 )
 def test_every_element_of_ours_is_found(block: str, found: tuple[str | None, ...]) -> None:
     assert metadata.remembered(domainxml.parse(_domain(block))) == found
@@ -93,8 +94,10 @@ def test_the_xml_maximum_is_the_one_the_poll_reports(
 @pytest.mark.parametrize(
     ("elements", "words"),
     [
-        ([target(8 * GIB)], "remembered target 8.00 GiB in metadata ignored: above the maximum "
-                            "4.00 GiB"),
+        (
+            [target(8 * GIB)],
+            "remembered target 8.00 GiB in metadata ignored: above the maximum 4.00 GiB",
+        ),
         ([target(1)], "remembered target 1 KiB in metadata ignored: below the minimum 1.00 MiB"),
         ([target(0)], "below the minimum 1.00 MiB"),
         ([target(-5)], "'-5' in metadata ignored: not a size in KiB"),

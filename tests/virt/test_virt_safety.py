@@ -33,10 +33,10 @@ def arm(session: HostSession, name: str, period: int = 3) -> StatsPeriodResult:
     return session.arm_stats(StatsPeriodRequest(session.uri, UUID[name], name, period))
 
 
-
-
 def test_arming_sets_a_live_period_and_the_stats_appear(
-    node: Callable[..., str], sessions: Callable[..., HostSession], tmp_path: Path,
+    node: Callable[..., str],
+    sessions: Callable[..., HostSession],
+    tmp_path: Path,
     periods: list[tuple[str, int, int]],
 ) -> None:
     audit = tmp_path / "audit.jsonl"
@@ -53,19 +53,28 @@ def test_arming_sets_a_live_period_and_the_stats_appear(
     assert after.used_kib == GIB  # the test driver's synthetic stats: used = actual / 2
     records = [json.loads(line) for line in audit.read_text().splitlines()]
     assert [(r["phase"], r["action"], r["period"], r["name"]) for r in records] == [
-        ("attempt", "stats-period", 3, "quiet"), ("result", "stats-period", 3, "quiet")]
+        ("attempt", "stats-period", 3, "quiet"),
+        ("result", "stats-period", 3, "quiet"),
+    ]
     assert records[1]["ok"] is True and records[0]["id"] == records[1]["id"]
 
 
 @pytest.mark.parametrize(
     ("name", "period", "words"),
-    [("off", 3, ["shut off", "running guest"]),
-     ("no-balloon", 3, ["no balloon device"]),
-     ("quiet", 0, ["1 to 3600"])],
+    [
+        ("off", 3, ["shut off", "running guest"]),
+        ("no-balloon", 3, ["no balloon device"]),
+        ("quiet", 0, ["1 to 3600"]),
+    ],
 )
 def test_arming_is_refused_before_libvirt_and_audited(
-    node: Callable[..., str], sessions: Callable[..., HostSession], tmp_path: Path,
-    periods: list[tuple[str, int, int]], name: str, period: int, words: list[str],
+    node: Callable[..., str],
+    sessions: Callable[..., HostSession],
+    tmp_path: Path,
+    periods: list[tuple[str, int, int]],
+    name: str,
+    period: int,
+    words: list[str],
 ) -> None:
     audit = tmp_path / "audit.jsonl"
     session = sessions(node(SPECS), audit=AuditLog(audit))
@@ -80,7 +89,8 @@ def test_arming_is_refused_before_libvirt_and_audited(
 
 
 def test_read_only_and_vanished(
-    node: Callable[..., str], sessions: Callable[..., HostSession],
+    node: Callable[..., str],
+    sessions: Callable[..., HostSession],
     periods: list[tuple[str, int, int]],
 ) -> None:
     uri = node(SPECS)
@@ -99,7 +109,9 @@ def test_read_only_and_vanished(
 
 
 def test_a_driver_without_stats_periods_says_so(
-    node: Callable[..., str], sessions: Callable[..., HostSession], periods_unsupported: None,
+    node: Callable[..., str],
+    sessions: Callable[..., HostSession],
+    periods_unsupported: None,
 ) -> None:
     """The test driver supports it (test above); a driver that does not gets a clear line."""
     session = sessions(node(SPECS))
@@ -110,7 +122,8 @@ def test_a_driver_without_stats_periods_says_so(
 
 
 def test_fleet_arms_on_the_hosts_writer_thread(
-    node: Callable[..., str], periods: list[tuple[str, int, int]],
+    node: Callable[..., str],
+    periods: list[tuple[str, int, int]],
 ) -> None:
     uri = node(SPECS)
     seen: list[HostSnapshot] = []
@@ -169,8 +182,9 @@ def test_a_prompt_gets_libvirts_questions(auth_uri: str) -> None:
 
     def prompt(uri: str, questions: list[tuple[int, str]]) -> list[str] | None:
         asked.append(questions)
-        return ["admin" if kind == libvirt.VIR_CRED_AUTHNAME else "s3cret"
-                for kind, _text in questions]
+        return [
+            "admin" if kind == libvirt.VIR_CRED_AUTHNAME else "s3cret" for kind, _text in questions
+        ]
 
     conn = open_connection(auth_uri, prompt=prompt)
     try:
@@ -178,7 +192,9 @@ def test_a_prompt_gets_libvirts_questions(auth_uri: str) -> None:
     finally:
         conn.close()
     assert [[kind for kind, _ in q] for q in asked] == [
-        [libvirt.VIR_CRED_AUTHNAME], [libvirt.VIR_CRED_PASSPHRASE]]
+        [libvirt.VIR_CRED_AUTHNAME],
+        [libvirt.VIR_CRED_PASSPHRASE],
+    ]
 
     def wrong(uri: str, questions: list[tuple[int, str]]) -> list[str] | None:
         return ["admin" if kind == libvirt.VIR_CRED_AUTHNAME else "nope" for kind, _ in questions]

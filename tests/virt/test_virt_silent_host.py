@@ -66,15 +66,19 @@ def test_connect_all_gives_up_waiting_and_the_others_go_on(
 
 
 def test_once_reports_a_silent_host_and_exits_2(
-    node: Callable[..., str], silent_host: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    node: Callable[..., str],
+    silent_host: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from balloon_tui import cli
 
     monkeypatch.setattr(cli, "ONCE_WAIT_SECONDS", 1.0)
     good = node([DomainSpec("alpha")])
-    code = cli.main(["-c", good, "-c", silent_host, "--once",
-                     "--audit-log", str(tmp_path / "a.jsonl")])
+    code = cli.main(
+        ["-c", good, "-c", silent_host, "--once", "--audit-log", str(tmp_path / "a.jsonl")]
+    )
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"balloon-tui: cannot open {silent_host}: no answer within 1 s"]

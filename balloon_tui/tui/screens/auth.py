@@ -67,13 +67,15 @@ class AuthScreen(ModalScreen[list[str] | None]):
             box.border_title = Text("log in to ") + Text(shown(self.uri, TITLE_URI_CELLS))
             box.border_subtitle = "enter: log in · esc: skip this host"
             if self.note:
-                yield Static(Text(f"{render.MARK_ERROR} {visible(self.note)}",
-                                  style=render.STYLE_ERROR),
-                             id="auth-note")
+                yield Static(
+                    Text(f"{render.MARK_ERROR} {visible(self.note)}", style=render.STYLE_ERROR),
+                    id="auth-note",
+                )
             for index, (kind, prompt) in enumerate(self.questions):
                 # libvirt's (or the server's) question: plain text, never markup.
-                yield Label(Text(visible(prompt.strip().rstrip(":")) + ":"),
-                            id=f"auth-label-{index}")
+                yield Label(
+                    Text(visible(prompt.strip().rstrip(":")) + ":"), id=f"auth-label-{index}"
+                )
                 yield Input(
                     value=self.username if kind in NAME_CREDENTIALS else "",
                     password=kind in SECRET_CREDENTIALS,

@@ -79,21 +79,29 @@ class ConfirmFloorScreen(ModalScreen[bool]):
                 ),
                 id="confirm-change",
             )
-            yield Static(Text(visible(self.assessment.reason), style=render.STYLE_WARN),
-                         id="confirm-reason")
+            yield Static(
+                Text(visible(self.assessment.reason), style=render.STYLE_WARN), id="confirm-reason"
+            )
             yield Static(
                 Text.assemble(
-                    ("used ", "dim"), render.short_size(domain.used_kib),
-                    ("   floor ", "dim"), render.short_size(floor),
-                    ("   actual ", "dim"), render.short_size(domain.actual_kib),
-                    ("   max ", "dim"), render.short_size(domain.maximum_kib),
+                    ("used ", "dim"),
+                    render.short_size(domain.used_kib),
+                    ("   floor ", "dim"),
+                    render.short_size(floor),
+                    ("   actual ", "dim"),
+                    render.short_size(domain.actual_kib),
+                    ("   max ", "dim"),
+                    render.short_size(domain.maximum_kib),
                 ),
                 id="confirm-facts",
             )
             with Horizontal():
                 yield Button("Cancel", id="cancel", variant="primary")
-                yield Button(f"Set {render.short_size(self.target_kib)} anyway", id="confirm",
-                             variant="error")
+                yield Button(
+                    f"Set {render.short_size(self.target_kib)} anyway",
+                    id="confirm",
+                    variant="error",
+                )
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#cancel", Button))  # now: Enter must mean Cancel

@@ -40,14 +40,19 @@ def check_target(
     smallest = min(MINIMUM_KIB, domain.maximum_kib)
     raised = kib < smallest
     kib = max(kib, smallest)
-    line = Text.assemble(("= ", render.STYLE_DIM), (format_size(kib), "bold"),
-                         (f"  ({kib:,} KiB)", render.STYLE_DIM))
+    line = Text.assemble(
+        ("= ", render.STYLE_DIM), (format_size(kib), "bold"), (f"  ({kib:,} KiB)", render.STYLE_DIM)
+    )
     if raised:
-        line.append(f"\nthe smallest target balloon-tui sets is {format_size(smallest)}",
-                    render.STYLE_DIM)
+        line.append(
+            f"\nthe smallest target balloon-tui sets is {format_size(smallest)}", render.STYLE_DIM
+        )
     if floor_kib is not None and kib < floor_kib:
-        line.append(f"\n{render.MARK_STALLED} below the safety floor {format_compact(floor_kib)}: "
-                    "the guest may swap or stall", render.STYLE_WARN)
+        line.append(
+            f"\n{render.MARK_STALLED} below the safety floor {format_compact(floor_kib)}: "
+            "the guest may swap or stall",
+            render.STYLE_WARN,
+        )
     return kib, line
 
 
@@ -87,10 +92,14 @@ class TargetEntryScreen(ModalScreen[int | None]):
             box.border_subtitle = "enter applies · esc cancels"
             yield Static(
                 Text.assemble(
-                    ("target ", "dim"), render.short_size(self.current_kib),
-                    ("   actual ", "dim"), render.short_size(domain.actual_kib),
-                    ("   used ", "dim"), render.short_size(domain.used_kib),
-                    ("   max ", "dim"), render.short_size(domain.maximum_kib),
+                    ("target ", "dim"),
+                    render.short_size(self.current_kib),
+                    ("   actual ", "dim"),
+                    render.short_size(domain.actual_kib),
+                    ("   used ", "dim"),
+                    render.short_size(domain.used_kib),
+                    ("   max ", "dim"),
+                    render.short_size(domain.maximum_kib),
                 ),
                 id="entry-facts",
             )
@@ -100,8 +109,7 @@ class TargetEntryScreen(ModalScreen[int | None]):
                 id="entry-input",
             )
             yield Static("", id="entry-check")
-            yield Static("a plain number is MiB; a percentage is of the maximum",
-                         id="entry-hint")
+            yield Static("a plain number is MiB; a percentage is of the maximum", id="entry-hint")
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one(Input))  # now, not after a refresh

@@ -47,8 +47,11 @@ def help_table() -> Group:
         parts.append(Text(title, style="bold underline"))
         parts.append(grid)
 
-    titles = {"Target": "The selected guest (from the table or the slider)",
-              "View": "View", "App": "App"}
+    titles = {
+        "Target": "The selected guest (from the table or the slider)",
+        "View": "View",
+        "App": "App",
+    }
     groups: dict[str, list[tuple[Text | str, str]]] = {}
     for key in keys.APP_KEYS:
         groups.setdefault(key.group, []).append((key.display, key.description))

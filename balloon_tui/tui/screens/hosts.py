@@ -23,17 +23,35 @@ ALL_HOSTS = "*"
 # cells, and the state is one word (the status bar has the whole story, "— retrying").
 HOST_CELLS = 28
 
-COLUMNS = ("host", "state", "poll", "guests", "RAM", "free", "max", "target", "actual",
-           "over", "reclaim")
+COLUMNS = (
+    "host",
+    "state",
+    "poll",
+    "guests",
+    "RAM",
+    "free",
+    "max",
+    "target",
+    "actual",
+    "over",
+    "reclaim",
+)
 
 
 def _row(label: Text, state: Text, poll: str, summary: MemorySummary) -> list[Text | str]:
     over = f"{summary.overcommit:.2f}x" if summary.overcommit is not None else "–"
     return [
-        label, state, poll, f"{summary.guests_running}/{summary.guests}",
-        short_size(summary.memory_total_kib), short_size(summary.memory_free_kib),
-        short_size(summary.sum_maximum_kib), short_size(summary.sum_target_kib),
-        short_size(summary.sum_actual_kib), over, short_size(summary.reclaimable_kib),
+        label,
+        state,
+        poll,
+        f"{summary.guests_running}/{summary.guests}",
+        short_size(summary.memory_total_kib),
+        short_size(summary.memory_free_kib),
+        short_size(summary.sum_maximum_kib),
+        short_size(summary.sum_target_kib),
+        short_size(summary.sum_actual_kib),
+        over,
+        short_size(summary.reclaimable_kib),
     ]
 
 
@@ -82,8 +100,10 @@ class HostsScreen(ModalScreen[str | None]):
         with Vertical():
             yield Static(Text("Hosts", style="bold"))
             yield DataTable(cursor_type="row", id="hosts-table")
-            yield Static("enter: show only this host's guests · first row: all hosts · "
-                         "esc: close", id="hosts-hint")
+            yield Static(
+                "enter: show only this host's guests · first row: all hosts · esc: close",
+                id="hosts-hint",
+            )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -91,8 +91,9 @@ class MainScreen(Screen[None]):
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        yield FilterInput(placeholder="filter by name · enter: back to the table · esc: clear",
-                          id="filter")
+        yield FilterInput(
+            placeholder="filter by name · enter: back to the table · esc: clear", id="filter"
+        )
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield DomainTable(show_host=self.show_host, id="domains")
@@ -178,8 +179,7 @@ class MainScreen(Screen[None]):
                     for event in self.view.apply(host):
                         self.log_panel.add(event.message, event.severity)
                         if event.notify:
-                            self.notify(event.message, title=event.title,
-                                        severity=event.severity)
+                            self.notify(event.message, title=event.title, severity=event.severity)
                 self.refresh_views()
             self.guests.after_snapshots(hosts)
         except Exception:  # a surprise in one tick must not end the session
@@ -208,15 +208,17 @@ class MainScreen(Screen[None]):
             self.panel.show(None, self.guests.lost_text())
             return
         host = self.hosts.get(row.domain.host_uri)
-        self.panel.show(PanelView(
-            row=row,
-            host=host,
-            floor_kib=self.floor(row),
-            samples=self.history.samples(row.domain.key),
-            now=host.taken_at if host and host.taken_at else self.clock(),
-            readonly=self.readonly,
-            mode=self.mode,
-        ))
+        self.panel.show(
+            PanelView(
+                row=row,
+                host=host,
+                floor_kib=self.floor(row),
+                samples=self.history.samples(row.domain.key),
+                now=host.taken_at if host and host.taken_at else self.clock(),
+                readonly=self.readonly,
+                mode=self.mode,
+            )
+        )
 
     def floor(self, row: RowView) -> int | None:
         return self.policy.floor_kib(row.domain, self.clock())
@@ -322,8 +324,7 @@ class MainScreen(Screen[None]):
             self.log_panel.add(f"showing {shown}")
             self.notify(f"showing {shown} (h to change)")
 
-        self.app.push_screen(HostsScreen(list(self.hosts.values()), self.table.host_filter),
-                             chosen)
+        self.app.push_screen(HostsScreen(list(self.hosts.values()), self.table.host_filter), chosen)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

@@ -49,12 +49,14 @@ def device_text(device: BalloonDevice) -> Text:
         return Text.assemble((name + " ", render.STYLE_DIM), ("on" if on else "off"))
 
     period = f"every {device.stats_period} s" if device.stats_period > 0 else "off"
-    return Text(" · ", style=render.STYLE_DIM).join([
-        Text.assemble(("balloon ", render.STYLE_DIM), visible(device.model)),
-        flag("autodeflate", device.autodeflate),
-        flag("free page reporting", device.free_page_reporting),
-        Text.assemble(("stats ", render.STYLE_DIM), period),
-    ])
+    return Text(" · ", style=render.STYLE_DIM).join(
+        [
+            Text.assemble(("balloon ", render.STYLE_DIM), visible(device.model)),
+            flag("autodeflate", device.autodeflate),
+            flag("free page reporting", device.free_page_reporting),
+            Text.assemble(("stats ", render.STYLE_DIM), period),
+        ]
+    )
 
 
 class GuestStatsView(Widget):
@@ -72,9 +74,13 @@ class GuestStatsView(Widget):
             return Text("")
         reason = no_stats_reason(domain)
         if reason is not None:
-            return render.themed(Text.assemble(
-                (reason, render.STYLE_WARN if domain.device.present else ""),
-                "\n", device_text(domain.device)))
+            return render.themed(
+                Text.assemble(
+                    (reason, render.STYLE_WARN if domain.device.present else ""),
+                    "\n",
+                    device_text(domain.device),
+                )
+            )
         # A Rich table is drawn through the app's console, which has the theme's styles.
         stats = domain.stats
         pairs: list[tuple[str, str]] = [

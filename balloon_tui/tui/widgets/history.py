@@ -80,8 +80,9 @@ def resample(data: Sequence[float], width: int) -> list[float]:
     return cells
 
 
-def buckets(values: Sequence[tuple[float, float | None]], now: float, window: float,
-            width: int) -> list[float]:
+def buckets(
+    values: Sequence[tuple[float, float | None]], now: float, window: float, width: int
+) -> list[float]:
     """Time-bucket (at, value) pairs into `width` cells covering [now - window, now]."""
     cells = [EMPTY] * max(0, width)
     if width <= 0:

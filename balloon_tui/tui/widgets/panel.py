@@ -39,25 +39,35 @@ def progress_text(row: RowView) -> Text:
     """Where the balloon is going, how far it has come, and whether it is stuck."""
     domain = row.domain
     if row.failed:
-        return Text.assemble((f"{render.MARK_ERROR} not set: ", render.STYLE_ERROR),
-                             visible(row.failed))
+        return Text.assemble(
+            (f"{render.MARK_ERROR} not set: ", render.STYLE_ERROR), visible(row.failed)
+        )
     if row.writing and row.target_kib is not None:
-        return Text.assemble((f"{render.MARK_WRITING} sending ", render.STYLE_TARGET),
-                             (short_size(row.target_kib), "bold"), " to libvirt")
+        return Text.assemble(
+            (f"{render.MARK_WRITING} sending ", render.STYLE_TARGET),
+            (short_size(row.target_kib), "bold"),
+            " to libvirt",
+        )
     progress = domain.progress
     if domain.target_outside:
-        return Text(f"{render.MARK_OUTSIDE} {progress.message or 'changed outside balloon-tui'}",
-                    style=render.STYLE_WARN)
+        return Text(
+            f"{render.MARK_OUTSIDE} {progress.message or 'changed outside balloon-tui'}",
+            style=render.STYLE_WARN,
+        )
     target = panel_target(row)
     if target is None:
-        text = Text("no target set from here: the balloon stays where it is",
-                    style=render.STYLE_DIM)
+        text = Text(
+            "no target set from here: the balloon stays where it is", style=render.STYLE_DIM
+        )
         if domain.metadata_note:  # built from foreign metadata by core: made visible, bounded
             text.append(f"\n{render.MARK_STALLED} {domain.metadata_note}", render.STYLE_WARN)
         return text
     if not domain.state.is_active:
-        return Text(f"{domain.state.word}: {short_size(target)} configured, used at the next "
-                    "boot; a change is config only", style=render.STYLE_DIM)
+        return Text(
+            f"{domain.state.word}: {short_size(target)} configured, used at the next "
+            "boot; a change is config only",
+            style=render.STYLE_DIM,
+        )
     distance = target - domain.actual_kib
     if abs(distance) <= 1024:
         return Text("✓ at the target", style=render.STYLE_OK)
@@ -91,8 +101,11 @@ def panel_target(row: RowView) -> int | None:
 
 
 def drag_text(value: int) -> Text:
-    return Text.assemble(("◆ ", render.STYLE_TARGET), (short_size(value), "bold"),
-                         ("  let go to set this target", render.STYLE_DIM))
+    return Text.assemble(
+        ("◆ ", render.STYLE_TARGET),
+        (short_size(value), "bold"),
+        ("  let go to set this target", render.STYLE_DIM),
+    )
 
 
 def title_text(view: PanelView) -> Text:
@@ -101,8 +114,11 @@ def title_text(view: PanelView) -> Text:
     if view.host is not None:
         text.append(f"  on {host_name(view.host)}", render.STYLE_DIM)
         if view.row.offline:
-            text.append(f"\n{render.MARK_ERROR} host {view.host.status.word}: "
-                        "last known values, nothing can be set", render.STYLE_ERROR)
+            text.append(
+                f"\n{render.MARK_ERROR} host {view.host.status.word}: "
+                "last known values, nothing can be set",
+                render.STYLE_ERROR,
+            )
     if domain.error:
         text.append(f"\n{render.MARK_ERROR} {visible(domain.error)}", render.STYLE_ERROR)
     hint = stats_hint(view)
@@ -172,8 +188,11 @@ class MemoryPanel(VerticalScroll, can_focus=False):
         self.view = view
         title = self.query_one("#panel-title", Static)
         if view is None:
-            update_if_changed(title, empty or Text(
-                "no guest selected (or none matches the filter)", style=render.STYLE_DIM))
+            update_if_changed(
+                title,
+                empty
+                or Text("no guest selected (or none matches the filter)", style=render.STYLE_DIM),
+            )
             for part in ("#panel-legend", "#panel-progress"):
                 update_if_changed(self.query_one(part, Static), "")
             self.slider.clear()  # no drag can be committed, no key can reach a guest

@@ -25,8 +25,7 @@ def update_if_changed(widget: Static, content: VisualType) -> None:
         return
     _shown[widget] = content
     shape_kept = _same_shape(shown, content)
-    widget.update(themed(content) if isinstance(content, Text) else content,
-                  layout=not shape_kept)
+    widget.update(themed(content) if isinstance(content, Text) else content, layout=not shape_kept)
 
 
 def _same_shape(before: object, after: object) -> bool:

@@ -172,8 +172,7 @@ class BalloonSlider(Widget, can_focus=True):
     def x_of(self, value: int) -> int:
         if self.maximum <= 0:
             return 0
-        return _clamp(round(value * (self.track_width - 1) / self.maximum), 0,
-                      self.track_width - 1)
+        return _clamp(round(value * (self.track_width - 1) / self.maximum), 0, self.track_width - 1)
 
     def value_at(self, x: int) -> int:
         """The target a click at content column `x` asks for (the last column: the maximum)."""
@@ -204,8 +203,9 @@ class BalloonSlider(Widget, can_focus=True):
             return Text(TRACK * width + "\n", style=render.STYLE_DIM)
         actual = self.actual if self.actual is not None else self.value
         track = render.bar_text(self.maximum, actual, self.used, None, width)
-        track = Text(track.plain.replace(render.GLYPH_BALLOONED, TRACK), no_wrap=True,
-                     spans=track.spans)
+        track = Text(
+            track.plain.replace(render.GLYPH_BALLOONED, TRACK), no_wrap=True, spans=track.spans
+        )
         at = self.x_of(self.value)
         track = track[:at] + Text(HANDLE, self.handle_style()) + track[at + 1 :]
         marks = [" "] * width
@@ -301,14 +301,18 @@ class BalloonSlider(Widget, can_focus=True):
         self.post_message(self.Committed(self, self.value))
 
     def action_step(self, delta_kib: int) -> None:
-        self._commit_value(self.value + delta_kib,
-                           already="maximum" if delta_kib > 0 else "minimum")
+        self._commit_value(
+            self.value + delta_kib, already="maximum" if delta_kib > 0 else "minimum"
+        )
 
     def action_to_floor(self) -> None:
         if self.floor is None:
             if not self.disabled:
-                self.notify("no safety floor known (no fresh guest stats): arm them with a, "
-                            "or type a target with t", severity="warning")
+                self.notify(
+                    "no safety floor known (no fresh guest stats): arm them with a, "
+                    "or type a target with t",
+                    severity="warning",
+                )
             return
         self._commit_value(self.floor, already="safety floor")
 

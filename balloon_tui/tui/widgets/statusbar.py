@@ -35,7 +35,7 @@ def host_name(host: HostSnapshot) -> str:
     Made `visible`: the hostname is the remote machine's word and the URI the config's.
     """
     if host.uri.startswith("test://"):
-        path = host.uri[len("test://"):]
+        path = host.uri[len("test://") :]
         return visible("test:" + (posixpath.basename(path) or "default"))
     return visible(host.hostname or host.uri)
 
@@ -52,8 +52,9 @@ def distinguishing(uris: Sequence[str]) -> list[str]:
     while common < min(len(first), len(last)) and first[common] == last[common]:
         common += 1
     cut = common
-    while cut > 0 and (uris[0][cut - 1] not in _URI_SEPARATORS
-                       or any(len(uri) <= cut for uri in uris)):
+    while cut > 0 and (
+        uris[0][cut - 1] not in _URI_SEPARATORS or any(len(uri) <= cut for uri in uris)
+    ):
         cut -= 1
     return [visible(uri[cut:]) for uri in uris]
 
@@ -75,12 +76,16 @@ def host_labels(hosts: Sequence[HostSnapshot]) -> dict[str, str]:
 def host_text(host: HostSnapshot, compact: bool = False, label: str | None = None) -> Text:
     """`label`: the host's name among the others (`host_labels`); its own name if None."""
     symbol, style = STATUS_SIGNS[host.status]
-    text = Text.assemble((f"{symbol} ", style), (label or host_name(host), "bold"), " ",
-                         (host.status.word, style))
+    text = Text.assemble(
+        (f"{symbol} ", style), (label or host_name(host), "bold"), " ", (host.status.word, style)
+    )
     # The poll time only when it says something (the hosts screen, h, always has it): a few
     # ms that change on every tick are noise, and make recordings of the demo flicker.
-    if (host.fetch_seconds is not None and host.fetch_seconds >= FETCH_SHOWN_SECONDS
-            and host.status is not HostStatus.DISCONNECTED):
+    if (
+        host.fetch_seconds is not None
+        and host.fetch_seconds >= FETCH_SHOWN_SECONDS
+        and host.status is not HostStatus.DISCONNECTED
+    ):
         text.append(f" {host.fetch_seconds * 1000:.0f}ms", render.STYLE_DIM)
     if host.domains or host.memory_total_kib is not None:  # nothing known yet: no zeros
         text.append("  ")
@@ -125,13 +130,17 @@ def fleet_text(hosts: list[HostSnapshot], compact: bool = False) -> Text:
     down = [h for h in hosts if h.status is HostStatus.DISCONNECTED]
     slow = [h for h in hosts if h.status is HostStatus.SLOW]
     hosts_word, guests_word = plural(summary.hosts, "host"), plural(summary.guests, "guest")
-    text = Text.assemble(("Σ ", "bold"),
-                         (f"{summary.hosts_ok}/{summary.hosts} {hosts_word}", "bold"),
-                         f" {summary.guests_running}/{summary.guests} {guests_word}  ")
+    text = Text.assemble(
+        ("Σ ", "bold"),
+        (f"{summary.hosts_ok}/{summary.hosts} {hosts_word}", "bold"),
+        f" {summary.guests_running}/{summary.guests} {guests_word}  ",
+    )
     text.append_text(summary_text(summary, compact))
     labels = host_labels(hosts)
-    for label, group, style in (("down", down, render.STYLE_ERROR),
-                                ("slow", slow, render.STYLE_WARN)):
+    for label, group, style in (
+        ("down", down, render.STYLE_ERROR),
+        ("slow", slow, render.STYLE_WARN),
+    ):
         if group:
             names = ", ".join(labels[h.uri] for h in group[:3])
             more = f" +{len(group) - 3}" if len(group) > 3 else ""

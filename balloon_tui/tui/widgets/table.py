@@ -133,13 +133,17 @@ class DomainTable(ScrollView, can_focus=True):
                 r.key: r
                 for r in rows
                 # The name as shown too: a TAB in a name is drawn and typed as \x09.
-                if (needle in r.domain.name.casefold()
-                    or needle in visible(r.domain.name).casefold())
+                if (
+                    needle in r.domain.name.casefold()
+                    or needle in visible(r.domain.name).casefold()
+                )
                 and (host is None or r.domain.host_uri == host)
             }
         old = self._views
-        reorder = len(rows) != self._row_total or len(wanted) != len(old) or (
-            self._sorted_by != (self.sort_column, self.sort_reverse)
+        reorder = (
+            len(rows) != self._row_total
+            or len(wanted) != len(old)
+            or (self._sorted_by != (self.sort_column, self.sort_reverse))
         )
         self._row_total = len(rows)
         relabel = False  # a name or its ✖ mark changed: the name column may need resizing
@@ -338,8 +342,7 @@ class DomainTable(ScrollView, can_focus=True):
         views = self._views
         self._order = sorted(views, key=lambda k: sort_value(views[k], column), reverse=reverse)
         self._index = {key: i for i, key in enumerate(self._order)}
-        size = Size(sum(w + 2 * PADDING for _k, _l, w in self._columns),
-                    len(self._order) + HEADER)
+        size = Size(sum(w + 2 * PADDING for _k, _l, w in self._columns), len(self._order) + HEADER)
         if size != self.virtual_size:
             self.virtual_size = size
 

@@ -42,12 +42,19 @@ def column_widths(rows: Sequence[RowView], total: int, show_host: bool) -> dict[
     """Give name, host and bar the width the fixed columns leave out of `total`."""
     pad = 2 * PADDING
     marks = 2 if any(r.domain.error or r.failed for r in rows) else 0
-    name_need = max(NAME_MIN, min(NAME_MAX, max(
-        (render.name_cells(r.domain.name) + marks for r in rows), default=NAME_MIN)))
+    name_need = max(
+        NAME_MIN,
+        min(
+            NAME_MAX,
+            max((render.name_cells(r.domain.name) + marks for r in rows), default=NAME_MIN),
+        ),
+    )
     host_need = 0
     if show_host:
-        host_need = min(HOST_MAX, max((cell_len(visible(uri)) for uri in
-                                       {r.domain.host_uri for r in rows}), default=4))
+        host_need = min(
+            HOST_MAX,
+            max((cell_len(visible(uri)) for uri in {r.domain.host_uri for r in rows}), default=4),
+        )
     fixed = sum(w + pad for _k, _l, w in COLUMNS if w is not None)
     fixed += 2 * pad + (host_need + pad if show_host else 0)
     rest = max(0, total - fixed)
@@ -106,8 +113,7 @@ def line_text(cells: Sequence[tuple[Text, int]]) -> Text:
         cell = cell.copy()
         cell.overflow = "ellipsis"
         cell.no_wrap = True
-        cell.align(cell.justify if cell.justify in ("left", "right", "center") else "left",
-                   width)
+        cell.align(cell.justify if cell.justify in ("left", "right", "center") else "left", width)
         line.append(pad)
         line.append_text(cell)
         line.append(pad)

@@ -361,7 +361,7 @@ def _run_until_signalled(app: App[None], fleet: Fleet, mouse: bool) -> int:
 
 def _unknown_theme(name: str) -> str | None:
     """Why --theme NAME cannot be used (with the names that can), or None."""
-    from balloon_tui.tui.themes import theme_names, user_theme_dir
+    from balloon_tui.tui.themefiles import theme_names, user_theme_dir
 
     names = theme_names(user_theme_dir())
     if name in names:

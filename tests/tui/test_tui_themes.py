@@ -23,7 +23,7 @@ from balloon_tui.core.config import ConfigError, read_config, theme_setting
 from balloon_tui.core.display import has_unsafe, shown, visible
 from balloon_tui.tui import render
 from balloon_tui.tui.app import BalloonApp
-from balloon_tui.tui.themes import (
+from balloon_tui.tui.themefiles import (
     BALLOON_COLOURS,
     DEFAULT_THEME,
     SIXTEEN_COLOUR_THEME,
@@ -33,8 +33,8 @@ from balloon_tui.tui.themes import (
     load_themes,
     parse_theme,
     text_styles,
-    wants_sixteen_colours,
 )
+from balloon_tui.tui.themes import wants_sixteen_colours
 from balloon_tui.tui.widgets.history import ScaledSparkline
 from screenshots import demo_app
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from tuihelpers import ready, select
 
-from balloon_tui.tui.themes import bundled_theme_files, parse_theme
+from balloon_tui.tui.themefiles import bundled_theme_files, parse_theme
 from screenshots import demo_app
 
 THEMES = [parse_theme(f.read_text(encoding="utf-8")).name for f in bundled_theme_files()]

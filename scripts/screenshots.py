@@ -20,7 +20,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,10 +34,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 import balloon_tui
+from balloon_tui.core.model import HostSnapshot, HostStatus
 from balloon_tui.tui.app import BalloonApp
 from balloon_tui.tui.factory import create_app
 from balloon_tui.tui.render import row_key
-from balloon_tui.tui.themes import DEFAULT_THEME, bundled_theme_files, parse_theme
+from balloon_tui.tui.themefiles import DEFAULT_THEME, bundled_theme_files, parse_theme
 
 DEMO = Path(balloon_tui.__file__).resolve().parent / "demo" / "demo.xml"
 SVG_ID = re.compile(r"\bterminal-\d+\b")
@@ -207,6 +208,27 @@ def _no_color(on: bool) -> Iterator[None]:
             os.environ["NO_COLOR"] = before
 
 
+# The poll time a picture shows. The real one is printed in the status bar from 100 ms on
+# (and makes a host "slow" from 1 s): on a loaded machine the demo's first poll takes that
+# long, and the picture would then depend on the machine's load.
+PICTURE_POLL_SECONDS = 0.004
+
+
+def _steady_fleet(
+    uris: list[str], *, on_snapshot: Callable[[HostSnapshot], None], **options: Any
+) -> Any:
+    """The real Fleet on the demo, each snapshot's poll duration pinned."""
+    from balloon_tui.virt.fleet import Fleet
+
+    def steady(host: HostSnapshot) -> None:
+        if host.fetch_seconds is not None:
+            status = HostStatus.OK if host.status is HostStatus.SLOW else host.status
+            host = replace(host, fetch_seconds=PICTURE_POLL_SECONDS, status=status)
+        on_snapshot(host)
+
+    return Fleet(uris, on_snapshot=steady, **options)
+
+
 def demo_app(
     theme: str | None = DEFAULT_THEME, colours: str = "full", *, user_config: bool = False
 ) -> BalloonApp:
@@ -215,6 +237,7 @@ def demo_app(
         app = create_app(
             [f"test://{DEMO}"],
             refresh=3600.0,
+            fleet_class=_steady_fleet,
             log_clock=False,
             theme=theme,
             user_config=user_config,

@@ -14,13 +14,14 @@ from textual.widgets import Input
 from tuihelpers import until
 
 import balloon_tui
-from balloon_tui.tui import BalloonApp, create_app
+import screenshots
+from balloon_tui.tui import BalloonApp
 
 DEMO = Path(balloon_tui.__file__).resolve().parent / "demo" / "demo.xml"
 
 
 def demo_app() -> BalloonApp:
-    return create_app([f"test://{DEMO}"], refresh=3600.0, log_clock=False)
+    return screenshots.demo_app()  # the pictures' demo: the same data, its poll time pinned
 
 
 async def _ready(pilot) -> None:

@@ -7,7 +7,6 @@ import re
 import tomllib
 
 import pytest
-from balloon_tui.tui.screenshots import demo_app
 from rich.color import Color as RichColor
 from rich.segment import Segment
 from textual.color import Color
@@ -17,8 +16,9 @@ from textual.widgets import Static
 from tuihelpers import ready, select
 
 from balloon_tui.tui import render
-from balloon_tui.tui.themes import bundled_theme_files
+from balloon_tui.tui.themefiles import bundled_theme_files
 from balloon_tui.tui.widgets.slider import HANDLE, BalloonSlider
+from screenshots import demo_app
 
 FILES = {f.name.removesuffix(".toml"): f for f in bundled_theme_files()}
 THEMES = sorted(FILES)

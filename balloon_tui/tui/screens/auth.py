@@ -68,7 +68,9 @@ class AuthScreen(ModalScreen[list[str] | None]):
             box.border_subtitle = "enter: log in · esc: skip this host"
             if self.note:
                 yield Static(
-                    Text(f"{render.MARK_ERROR} {visible(self.note)}", style=render.STYLE_ERROR),
+                    render.themed(
+                        Text(f"{render.MARK_ERROR} {visible(self.note)}", style=render.STYLE_ERROR)
+                    ),
                     id="auth-note",
                 )
             for index, (kind, prompt) in enumerate(self.questions):

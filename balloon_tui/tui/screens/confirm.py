@@ -70,28 +70,33 @@ class ConfirmFloorScreen(ModalScreen[bool]):
             ) + Text(shown(domain.name, TITLE_NAME_CELLS))
             box.border_subtitle = "enter/esc: cancel · tab, enter: set anyway"
             yield Static(
-                Text.assemble(
-                    ("shrink the target ", render.STYLE_DIM),
-                    (render.short_size(self.current_kib), "bold"),
-                    " → ",
-                    (render.short_size(self.target_kib), "bold"),
-                    (f"  ({self.source})" if self.source else "", render.STYLE_DIM),
+                render.themed(
+                    Text.assemble(
+                        ("shrink the target ", render.STYLE_DIM),
+                        (render.short_size(self.current_kib), "bold"),
+                        " → ",
+                        (render.short_size(self.target_kib), "bold"),
+                        (f"  ({self.source})" if self.source else "", render.STYLE_DIM),
+                    )
                 ),
                 id="confirm-change",
             )
             yield Static(
-                Text(visible(self.assessment.reason), style=render.STYLE_WARN), id="confirm-reason"
+                render.themed(Text(visible(self.assessment.reason), style=render.STYLE_WARN)),
+                id="confirm-reason",
             )
             yield Static(
-                Text.assemble(
-                    ("used ", "dim"),
-                    render.short_size(domain.used_kib),
-                    ("   floor ", "dim"),
-                    render.short_size(floor),
-                    ("   actual ", "dim"),
-                    render.short_size(domain.actual_kib),
-                    ("   max ", "dim"),
-                    render.short_size(domain.maximum_kib),
+                render.themed(
+                    Text.assemble(
+                        ("used ", "dim"),
+                        render.short_size(domain.used_kib),
+                        ("   floor ", "dim"),
+                        render.short_size(floor),
+                        ("   actual ", "dim"),
+                        render.short_size(domain.actual_kib),
+                        ("   max ", "dim"),
+                        render.short_size(domain.maximum_kib),
+                    )
                 ),
                 id="confirm-facts",
             )

@@ -91,15 +91,17 @@ class TargetEntryScreen(ModalScreen[int | None]):
             box.border_title = Text("target for ") + Text(shown(domain.name, TITLE_NAME_CELLS))
             box.border_subtitle = "enter applies · esc cancels"
             yield Static(
-                Text.assemble(
-                    ("target ", "dim"),
-                    render.short_size(self.current_kib),
-                    ("   actual ", "dim"),
-                    render.short_size(domain.actual_kib),
-                    ("   used ", "dim"),
-                    render.short_size(domain.used_kib),
-                    ("   max ", "dim"),
-                    render.short_size(domain.maximum_kib),
+                render.themed(
+                    Text.assemble(
+                        ("target ", "dim"),
+                        render.short_size(self.current_kib),
+                        ("   actual ", "dim"),
+                        render.short_size(domain.actual_kib),
+                        ("   used ", "dim"),
+                        render.short_size(domain.used_kib),
+                        ("   max ", "dim"),
+                        render.short_size(domain.maximum_kib),
+                    )
                 ),
                 id="entry-facts",
             )
@@ -121,14 +123,14 @@ class TargetEntryScreen(ModalScreen[int | None]):
             check.update("")
             return
         _kib, line = check_target(event.value, self.domain, self.floor_kib)
-        check.update(line)
+        check.update(render.themed(line))
 
     @on(Input.Submitted, "#entry-input")
     def _submit(self, event: Input.Submitted) -> None:
         event.stop()
         kib, line = check_target(event.value, self.domain, self.floor_kib)
         if kib is None:
-            self.query_one("#entry-check", Static).update(line)
+            self.query_one("#entry-check", Static).update(render.themed(line))
             return
         self.dismiss(kib)
 

@@ -59,12 +59,10 @@ class WriteGuard:
         screen = self.screen
         fleet = screen.fleet
         if fleet is None or fleet.readonly:
-            screen.notify(
+            screen.not_written(
                 "read-only: balloon-tui does not change targets here",
-                title="not written",
-                severity="warning",
+                f"refused ({source}): the connection is read-only",
             )
-            screen.log_panel.add(f"refused ({source}): the connection is read-only", "warning")
             return False
         if not release and self.drag_holds():
             return False

@@ -52,12 +52,10 @@ class GuestWatch:
     def offline(self, domain: DomainSnapshot, source: str) -> None:
         host = self.screen.hosts.get(domain.host_uri)
         word = host.status.word if host else "disconnected"
-        self.screen.notify(
+        self.screen.not_written(
             f"{domain.name}: its host is {word}; nothing can be set now",
-            title="not written",
-            severity="warning",
+            f"refused ({source}): {domain.name}'s host is {word}",
         )
-        self.screen.log_panel.add(f"refused ({source}): {domain.name}'s host is {word}", "warning")
 
     # -- guest stats ---------------------------------------------------------------------------
     def arm_selected(self) -> None:
@@ -92,12 +90,10 @@ class GuestWatch:
         screen = self.screen
         fleet = screen.fleet
         if fleet is None or fleet.readonly:
-            screen.notify(
+            screen.not_written(
                 "read-only: balloon-tui does not arm guest stats here",
-                title="not written",
-                severity="warning",
+                "refused (arm stats): the connection is read-only",
             )
-            screen.log_panel.add("refused (arm stats): the connection is read-only", "warning")
             return
         request = StatsPeriodRequest(domain.host_uri, domain.uuid, domain.name, period, automatic)
         how = "--arm-stats" if automatic else "key a"

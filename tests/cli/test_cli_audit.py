@@ -4,34 +4,17 @@ write; --readonly and --once never write, so they do not need one."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from program import run_program
 
 from balloon_tui import __version__, cli
 from balloon_tui.cli import demo_uri
 from balloon_tui.tui.app import BalloonApp
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _program(argv: list[str], home: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, XDG_CONFIG_HOME=str(home / "config"), XDG_STATE_HOME=str(home / "state"))
-    return subprocess.run(
-        [sys.executable, "-m", "balloon_tui", *argv],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=REPO,
-        env=env,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(
@@ -43,7 +26,7 @@ def test_an_unwritable_audit_log_stops_the_program_at_start(
 ) -> None:
     path = str(tmp_path) if where == "directory" else where
     # No terminal: had the check not stopped it, the app would have started and failed.
-    proc = _program(["--demo", "--audit-log", path], tmp_path)
+    proc = run_program(["--demo", "--audit-log", path], tmp_path)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
@@ -86,5 +69,5 @@ def test_a_session_that_may_write_starts_its_audit_log(
 
 
 def test_once_writes_no_audit_log(tmp_path: Path) -> None:
-    proc = _program(["--demo", "--once", "--audit-log", "/dev/full"], tmp_path)
+    proc = run_program(["--demo", "--once", "--audit-log", "/dev/full"], tmp_path)
     assert proc.returncode == 0, proc.stderr

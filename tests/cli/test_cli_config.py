@@ -3,17 +3,13 @@ naming the file and the key; every URI, from any source, is checked before libvi
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from program import run_program
 
 from balloon_tui.cli import main
 from balloon_tui.core.display import has_unsafe
-
-REPO = Path(__file__).resolve().parents[2]
 
 # (the config file's text, words the one line must hold besides the file and `hosts`)
 CONFIG_ERRORS = {
@@ -27,21 +23,6 @@ CONFIG_ERRORS = {
     "hosts-c1": ('hosts = ["test:///\\u009bdefault"]\n', "U+009B"),
     "hosts-newline": ('hosts = ["test:///default\\n"]\n', "U+000A"),
 }
-
-
-def _program(argv: list[str], home: Path) -> subprocess.CompletedProcess[str]:
-    """The real program with its config in `home`/config and its state in `home`/state."""
-    env = {k: v for k, v in os.environ.items() if k != "LIBVIRT_DEFAULT_URI"}
-    env |= {"XDG_CONFIG_HOME": str(home / "config"), "XDG_STATE_HOME": str(home / "state")}
-    return subprocess.run(
-        [sys.executable, "-m", "balloon_tui", *argv],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=REPO,
-        env=env,
-        check=False,
-    )
 
 
 def _config(home: Path, text: str) -> Path:
@@ -63,11 +44,11 @@ def _one_line(stderr: str) -> str:
     "argv", [["--once"], ["--once", "--json"], []], ids=["once", "json", "tui"]
 )
 @pytest.mark.parametrize(("text", "words"), CONFIG_ERRORS.values(), ids=CONFIG_ERRORS.keys())
-def test_a_wrong_hosts_setting_stops_the_program(
+def test_a_wrong_hosts_setting_stops_therun_program(
     tmp_path: Path, argv: list[str], text: str, words: str
 ) -> None:
     path = _config(tmp_path, text)
-    proc = _program(argv, tmp_path)
+    proc = run_program(argv, tmp_path)
     assert proc.returncode == 2, proc.stderr
     line = _one_line(proc.stderr)
     assert str(path) in line and "hosts" in line and words in line, line
@@ -78,14 +59,14 @@ def test_a_wrong_hosts_setting_stops_the_program(
 def test_with_c_the_config_hosts_are_not_used(tmp_path: Path) -> None:
     """-c names the hosts: a config file whose hosts are wrong does not stand in the way."""
     _config(tmp_path, "hosts = 5\n")
-    proc = _program(["-c", "test:///default", "--once"], tmp_path)
+    proc = run_program(["-c", "test:///default", "--once"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "test" in proc.stdout
 
 
 def test_the_demo_does_not_use_the_config_hosts_either(tmp_path: Path) -> None:
     _config(tmp_path, "hosts = [\n")
-    proc = _program(["--demo", "--once"], tmp_path)
+    proc = run_program(["--demo", "--once"], tmp_path)
     assert proc.returncode == 0, proc.stderr
 
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from nodefiles import GIB, MIB, DomainSpec, write_node_file
+from program import run_program
 
 from balloon_tui import __version__
 from balloon_tui.cli import demo_uri, main
@@ -205,32 +203,18 @@ def test_error_in_process(
     assert captured.out == ""
 
 
-def _program(argv: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """The real program, as a user runs it, with its state (audit log) in tmp_path."""
-    env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"))
-    return subprocess.run(
-        [sys.executable, "-m", "balloon_tui", *argv],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=REPO,
-        env=env,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize(("argv", "words"), ERROR_CASES, ids=CASE_IDS)
-def test_error_as_a_program(
+def test_error_as_arun_program(
     argv: list[str], words: list[str], bad_files: dict[str, str], tmp_path: Path
 ) -> None:
-    proc = _program(_fill(argv, bad_files), tmp_path)
+    proc = run_program(_fill(argv, bad_files), tmp_path)
     assert proc.returncode == 2, proc.stderr
     _check_one_line(proc.stderr, _fill(words, bad_files))
     assert proc.stdout == ""
 
 
 def test_program_demo_once_runs(tmp_path: Path) -> None:
-    proc = _program(["--demo", "--once"], tmp_path)
+    proc = run_program(["--demo", "--once"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert all(name in proc.stdout for name in DEMO_NAMES)

@@ -249,6 +249,11 @@ class MainScreen(Screen[None]):
             self.selected = key
         return key
 
+    def not_written(self, message: str, log_line: str) -> None:
+        """A write refused before it left: a warning toast, and the reason in the log."""
+        self.notify(message, title="not written", severity="warning")
+        self.log_panel.add(log_line, "warning")
+
     def selected_row(self) -> RowView | None:
         """The selected guest's row; None after saying that none is selected."""
         self.sync_selection()

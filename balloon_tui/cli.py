@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from balloon_tui import __version__
 from balloon_tui.core.display import visible
@@ -32,7 +32,7 @@ ONCE_WAIT_SECONDS = 30.0
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"balloon-tui: {visible(message)} (see balloon-tui --help)\n")
 
 

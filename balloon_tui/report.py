@@ -12,7 +12,7 @@ import json
 import time
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -57,8 +57,10 @@ def print_table(fleet: FleetSnapshot, console: Console) -> None:
         )
         table = Table(title=title, title_justify="left", box=None, pad_edge=False)
         for column in ("name", "state", "max", "target", "actual", "used", "balloon", "note"):
-            justify = "right" if column in ("max", "target", "actual", "used") else "left"
-            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+            justify: JustifyMethod = (
+                "right" if column in ("max", "target", "actual", "used") else "left"
+            )
+            table.add_column(column, justify=justify)
         for d in host.domains:
             note = d.progress.message or ("pending" if d.pending else "")
             if d.target_outside:

@@ -238,7 +238,14 @@ async def drag(pilot: Any, slider: BalloonSlider, to_x: int) -> int:
     """Press on the handle, move to content column `to_x` in steps, let go; return the value."""
     from_x = slider.x_of(slider.value)
     await pilot.mouse_down(slider, offset=(from_x + slider.gutter.left, 0))
-    assert slider.dragging
+    app = slider.app
+    # Said in full when it fails: once in a loaded CI run the press did not start a drag.
+    under = app.get_widget_at(slider.region.x + from_x + slider.gutter.left, slider.region.y)
+    assert slider.dragging, (
+        f"the press did not start a drag: disabled={slider.disabled}, "
+        f"subject={slider.subject}, under the mouse={under}, screens={app.screen_stack}, "
+        f"toasts={len(app.query('Toast'))}, hosts={[h.status for h in app.main.hosts.values()]}"
+    )
     step = 3 if to_x > from_x else -3
     for x in range(from_x, to_x, step):
         await pilot.hover(slider, offset=(x + slider.gutter.left, 0))

@@ -206,9 +206,8 @@ class WriteGuard:
         return True
 
     # -- the ways to set a target -----------------------------------------------------------
-    def slider_committed(self, subject: object, value: int, *, released: bool) -> None:
+    def slider_committed(self, key: DomainKey | None, value: int, *, released: bool) -> None:
         # The guest the slider showed when the operator acted; never "whatever is selected".
-        key = subject if isinstance(subject, tuple) else None
         rows = self.screen.rows
         if key is not None and key != self.screen.sync_selection():
             self.not_written(

@@ -147,7 +147,7 @@ class GuestWatch:
             return
         slider = screen.panel.slider
         dragged = slider.subject if slider.dragging else None
-        watched: set[DomainKey] = {k for k in (screen.selected, dragged) if isinstance(k, tuple)}
+        watched: set[DomainKey] = {k for k in (screen.selected, dragged) if k is not None}
         if not any(k[0] == host.uri for k in watched) and (
             len(before.domains) == len(host.domains)
         ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nodefiles import GIB, MIB
 from textual.app import App, ComposeResult
 
+from balloon_tui.core.model import DomainKey
 from balloon_tui.tui.widgets.slider import BalloonSlider
 
 
@@ -23,7 +24,9 @@ class SliderApp(App[None]):
         self.messages.append(("committed", event.value))
 
 
-def _live(slider: BalloonSlider, target: int = 2 * GIB, subject: object = "a") -> None:
+def _live(
+    slider: BalloonSlider, target: int = 2 * GIB, subject: DomainKey = ("test:///h", "a")
+) -> None:
     slider.set_live(
         subject=subject, maximum=4 * GIB, target=target, actual=3 * GIB, used=GIB, floor=GIB
     )
@@ -79,7 +82,8 @@ async def test_keys_commit_and_a_drag_survives_live_ticks():
         held = slider.value
         _live(slider, target=3 * GIB)  # a tick arrives mid-drag
         assert slider.value == held and slider.dragging
-        _live(slider, target=3 * GIB, subject="b")  # another guest: the drag is abandoned
+        # Another guest: the drag is abandoned.
+        _live(slider, target=3 * GIB, subject=("test:///h", "b"))
         assert not slider.dragging and slider.value == 3 * GIB
         await pilot.mouse_up(slider, offset=(30, 0))
         assert all(kind == "changed" for kind, _ in app.messages)

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from balloon_tui.core.model import DomainKey
 from balloon_tui.core.sizes import MIB, MINIMUM_KIB
 from balloon_tui.tui import render
 from balloon_tui.tui.keys import LARGE_STEP_KIB, SMALL_STEP_KIB
@@ -103,7 +104,7 @@ class BalloonSlider(Widget, can_focus=True):
         disabled: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self.subject: object = None  # what the value belongs to (the panel's domain key)
+        self.subject: DomainKey | None = None  # the guest the value belongs to
         self._dragging = False
         self._live_value = 0
 
@@ -128,7 +129,7 @@ class BalloonSlider(Widget, can_focus=True):
     def set_live(
         self,
         *,
-        subject: object,
+        subject: DomainKey | None,
         maximum: int,
         target: int,
         actual: int | None,

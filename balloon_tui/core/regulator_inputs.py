@@ -1,0 +1,131 @@
+"""What the regulator knows of a guest, and its recent samples damped into signals.
+
+Never one sample: used is the p95 over the damping window; swap and major faults are
+cumulative counters turned into rates per second (a counter that drops was reset by a guest
+reboot, and counts from zero again, as Prometheus' rate() does).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, cast
+
+from balloon_tui.core.model import DomainKey, DomainState
+from balloon_tui.core.regulator_settings import RegulatorSettings
+
+
+class GuestSample(NamedTuple):
+    """One poll of a guest. Counters are cumulative since the guest booted."""
+
+    at: float
+    used_kib: int | None
+    usable_kib: int | None = None
+    swap_out_kib: int | None = None
+    swap_in_kib: int | None = None
+    major_faults: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuestInput:
+    """One guest for one round. `samples` are oldest first (as History keeps them)."""
+
+    key: DomainKey
+    name: str
+    state: DomainState
+    has_balloon: bool
+    actual_kib: int
+    maximum_kib: int
+    samples: Sequence[GuestSample] = ()
+    stats_age_s: float | None = None  # None: the guest reports no stats
+    stats_period_s: int = 0
+    autodeflate: bool = False
+    # Per-guest policy from the domain's metadata; None takes the default.
+    min_kib: int | None = None  # default: the safety floor
+    max_kib: int | None = None  # default: the maximum
+    shares: int | None = None  # default: settings.default_shares
+    # Convergence: the last target we asked for, and how long the actual has not moved
+    # toward it (None: it is moving, or nothing was asked).
+    asked_kib: int | None = None
+    stalled_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """A guest's samples, damped. Rates are per second; None where the data is missing."""
+
+    samples: int  # samples in the damping window
+    span_s: float  # seconds those samples cover
+    used_kib: int | None  # p95 of used over the window
+    usable_kib: int | None  # the latest
+    swap_out_rate: float | None  # KiB/s over the window
+    swap_out_recent: float | None  # KiB/s over the pressure window
+    fault_recent: float | None  # major faults/s over the pressure window
+    fault_before: float | None  # major faults/s in the window before the pressure window
+
+
+NO_SIGNALS = Signals(0, 0.0, None, None, None, None, None, None)
+
+
+def _at(sample: GuestSample) -> float:
+    return sample.at
+
+
+def counter_rate(samples: Sequence[GuestSample], field: int, start: int, end: int) -> float | None:
+    """Increase per second of one counter over samples[start:end]; resets count from 0."""
+    total = 0
+    previous: int | None = None
+    first_at = last_at = 0.0
+    for index in range(start, end):
+        sample = samples[index]
+        value = cast("int | None", sample[field])
+        if value is None:
+            continue
+        if previous is None:
+            first_at = sample.at
+        else:
+            total += value - previous if value >= previous else value
+        previous = value
+        last_at = sample.at
+    if previous is None or last_at <= first_at:
+        return None
+    return total / (last_at - first_at)
+
+
+def percentile_of(values: list[int], fraction: float) -> int:
+    """Nearest-rank percentile: a value that was really seen, never an interpolation."""
+    values.sort()
+    # Rounded first: 0.95 * 20 is 19.000000000000004 in floating point, and rank 19 is meant.
+    rank = max(1, math.ceil(round(fraction * len(values), 9)))
+    return values[min(rank, len(values)) - 1]
+
+
+_SWAP_OUT = GuestSample._fields.index("swap_out_kib")
+_FAULTS = GuestSample._fields.index("major_faults")
+
+
+def summarise(samples: Sequence[GuestSample], now: float, settings: RegulatorSettings) -> Signals:
+    """Damp the samples of the last `settings.window_s` seconds into signals."""
+    end = len(samples)
+    if end == 0:
+        return NO_SIGNALS
+    start = bisect_left(samples, now - settings.window_s, key=_at)
+    if start >= end:
+        return NO_SIGNALS
+    used = [s.used_kib for s in samples[start:end] if s.used_kib is not None]
+    recent = bisect_left(samples, now - settings.pressure_window_s, lo=start, key=_at)
+    # The pressure window's rate starts from the sample just before it, so a counter that
+    # moved between that sample and the first one inside counts.
+    recent_from = max(start, recent - 1)
+    return Signals(
+        samples=end - start,
+        span_s=samples[end - 1].at - samples[start].at,
+        used_kib=percentile_of(used, settings.percentile) if used else None,
+        usable_kib=samples[end - 1].usable_kib,
+        swap_out_rate=counter_rate(samples, _SWAP_OUT, start, end),
+        swap_out_recent=counter_rate(samples, _SWAP_OUT, recent_from, end),
+        fault_recent=counter_rate(samples, _FAULTS, recent_from, end),
+        fault_before=counter_rate(samples, _FAULTS, start, recent_from + 1),
+    )

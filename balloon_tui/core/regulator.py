@@ -231,11 +231,15 @@ def _reason(g: _Guest, host_over: int, short: int, settings: RegulatorSettings) 
     return words
 
 
-def _idle_reason(g: _Guest, short: int) -> str:
+def _idle_reason(g: _Guest, short: int, gate: int) -> str:
     if g.held:
         return g.held
     if short:
         return f"at its need, {format_compact(g.need)}; host short by {format_compact(short)}"
+    if g.share - g.guest.actual_kib >= gate:
+        return (
+            f"its share is {format_compact(g.share)}: waits for others to shrink under the budget"
+        )
     return f"at its share, {format_compact(g.share)}"
 
 
@@ -280,7 +284,7 @@ def plan_host(
             guest.asked_kib if guest.asked_kib is not None and not g.held else guest.actual_kib
         )
         if abs(g.target - current) < settings.change_gate_kib:
-            target, reason = None, _idle_reason(g, short)
+            target, reason = None, _idle_reason(g, short, settings.change_gate_kib)
         else:
             target, reason = g.target, _reason(g, host_over, short, settings)
             change += g.target - guest.actual_kib

@@ -8,7 +8,7 @@ reboot, and counts from zero again, as Prometheus' rate() does).
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, cast
@@ -115,10 +115,10 @@ def summarise(samples: Sequence[GuestSample], now: float, settings: RegulatorSet
     if start >= end:
         return NO_SIGNALS
     used = [s.used_kib for s in samples[start:end] if s.used_kib is not None]
-    recent = bisect_left(samples, now - settings.pressure_window_s, lo=start, key=_at)
-    # The pressure window's rate starts from the sample just before it, so a counter that
-    # moved between that sample and the first one inside counts.
-    recent_from = max(start, recent - 1)
+    # The pressure window's rate starts from the last sample at or before its start, so a
+    # counter that moved between that sample and the first one inside counts.
+    cutoff = now - settings.pressure_window_s
+    recent_from = max(start, bisect_right(samples, cutoff, lo=start, key=_at) - 1)
     return Signals(
         samples=end - start,
         span_s=samples[end - 1].at - samples[start].at,

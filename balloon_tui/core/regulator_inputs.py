@@ -11,6 +11,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple, cast
 
 from balloon_tui.core.model import DomainKey, DomainState
@@ -75,20 +76,37 @@ def _at(sample: GuestSample) -> float:
 
 def counter_rate(samples: Sequence[GuestSample], field: int, start: int, end: int) -> float | None:
     """Increase per second of one counter over samples[start:end]; resets count from 0."""
+    return _column_rate(list(map(itemgetter(field), samples[start:end])), samples, start)
+
+
+def _column_rate(
+    values: list[int | None], samples: Sequence[GuestSample], offset: int
+) -> float | None:
+    """`values` is one counter of samples[offset:offset + len(values)].
+
+    The common case (no gaps, no reset) is the last value minus the first, checked with
+    C-level scans: this runs for every guest on every round.
+    """
+    if len(values) < 2:
+        return None
+    if None not in values:
+        counts = cast("list[int]", values)
+        if counts == sorted(counts):
+            span = samples[offset + len(counts) - 1].at - samples[offset].at
+            return (counts[-1] - counts[0]) / span if span > 0 else None
     total = 0
     previous: int | None = None
     first_at = last_at = 0.0
-    for index in range(start, end):
-        sample = samples[index]
-        value = cast("int | None", sample[field])
+    for index, value in enumerate(values):
         if value is None:
             continue
+        at = samples[offset + index].at
         if previous is None:
-            first_at = sample.at
+            first_at = at
         else:
             total += value - previous if value >= previous else value
         previous = value
-        last_at = sample.at
+        last_at = at
     if previous is None or last_at <= first_at:
         return None
     return total / (last_at - first_at)
@@ -102,8 +120,9 @@ def percentile_of(values: list[int], fraction: float) -> int:
     return values[min(rank, len(values)) - 1]
 
 
-_SWAP_OUT = GuestSample._fields.index("swap_out_kib")
-_FAULTS = GuestSample._fields.index("major_faults")
+_USED = itemgetter(GuestSample._fields.index("used_kib"))
+_SWAP_OUT = itemgetter(GuestSample._fields.index("swap_out_kib"))
+_FAULTS = itemgetter(GuestSample._fields.index("major_faults"))
 
 
 def summarise(samples: Sequence[GuestSample], now: float, settings: RegulatorSettings) -> Signals:
@@ -114,18 +133,24 @@ def summarise(samples: Sequence[GuestSample], now: float, settings: RegulatorSet
     start = bisect_left(samples, now - settings.window_s, key=_at)
     if start >= end:
         return NO_SIGNALS
-    used = [s.used_kib for s in samples[start:end] if s.used_kib is not None]
+    window = samples[start:end]
+    used = list(map(_USED, window))
+    if None in used:
+        used = [u for u in used if u is not None]
     # The pressure window's rate starts from the last sample at or before its start, so a
     # counter that moved between that sample and the first one inside counts.
     cutoff = now - settings.pressure_window_s
     recent_from = max(start, bisect_right(samples, cutoff, lo=start, key=_at) - 1)
+    recent = recent_from - start
+    swaps = list(map(_SWAP_OUT, window))
+    faults = list(map(_FAULTS, window))
     return Signals(
         samples=end - start,
         span_s=samples[end - 1].at - samples[start].at,
-        used_kib=percentile_of(used, settings.percentile) if used else None,
+        used_kib=percentile_of(cast("list[int]", used), settings.percentile) if used else None,
         usable_kib=samples[end - 1].usable_kib,
-        swap_out_rate=counter_rate(samples, _SWAP_OUT, start, end),
-        swap_out_recent=counter_rate(samples, _SWAP_OUT, recent_from, end),
-        fault_recent=counter_rate(samples, _FAULTS, recent_from, end),
-        fault_before=counter_rate(samples, _FAULTS, start, recent_from + 1),
+        swap_out_rate=_column_rate(swaps, samples, start),
+        swap_out_recent=_column_rate(swaps[recent:], samples, recent_from),
+        fault_recent=_column_rate(faults[recent:], samples, recent_from),
+        fault_before=_column_rate(faults[: recent + 1], samples, start),
     )

@@ -27,6 +27,9 @@ class Proposal:
     reason: str
     need_kib: int | None = None  # floor on damped used, at least min, raised under pressure
     share_kib: int | None = None  # need plus its share of the rest of the budget
+    # Where the guest is counted without a proposal: the target of a move under way, else
+    # actual. The change gate is measured from here.
+    current_kib: int | None = None
     not_responding: bool = False
     pressure: bool = False
 
@@ -46,11 +49,12 @@ class HostPlan:
     @property
     def summary(self) -> str:
         """One line for a status bar or a report."""
-        change = (
-            f"proposals free {format_compact(-self.change_kib)}"
-            if self.change_kib < 0
-            else f"proposals need {format_compact(self.change_kib)}"
-        )
+        if self.change_kib < 0:
+            change = f"proposals free {format_compact(-self.change_kib)}"
+        elif self.change_kib > 0:
+            change = f"proposals need {format_compact(self.change_kib)}"
+        else:
+            change = "nothing to change"
         short = f" · short by {format_compact(self.short_kib)}" if self.short_kib else ""
         return (
             f"budget {format_compact(self.budget_kib)} · actual "
@@ -294,6 +298,7 @@ def plan_host(
             reason,
             need_kib=g.need,
             share_kib=g.share,
+            current_kib=current,
             not_responding=g.held.startswith("not responding"),
             pressure=bool(g.pressure),
         )

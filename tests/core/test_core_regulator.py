@@ -294,6 +294,13 @@ def test_counter_rate_counts_a_reset_from_zero_and_percentile_is_nearest_rank() 
 def test_summary_line() -> None:
     plan = plan_host([guest("a", actual=8 * GIB, maximum=8 * GIB)], 4 * GIB, now=NOW)
     assert plan.summary == "budget 4.00 GiB · actual 8.00 GiB · proposals free 410 MiB"
+    grow = plan_host([guest("a", actual=2 * GIB, used=2 * GIB)], 8 * GIB, AT_ONCE, NOW)
+    assert grow.summary == "budget 8.00 GiB · actual 2.00 GiB · proposals need 6.00 GiB"
+    calm = plan_host([guest("a", actual=8 * GIB, state=DomainState.PAUSED)], 9 * GIB, now=NOW)
+    assert calm.summary == "budget 9.00 GiB · actual 8.00 GiB · nothing to change"
+    # What cannot move still counts: a paused guest over the budget leaves the host short.
+    stuck = plan_host([guest("a", actual=8 * GIB, state=DomainState.PAUSED)], 4 * GIB, now=NOW)
+    assert stuck.summary.endswith("nothing to change · short by 4.00 GiB")
 
 
 # --- budget and settings ----------------------------------------------------------------
@@ -418,13 +425,13 @@ def test_within_budget_whenever_the_needs_fit(fleet: tuple[list[GuestInput], int
     guests, budget = fleet
     for rules in (AT_ONCE, DEFAULT_SETTINGS):
         plan = plan_host(guests, budget, rules, NOW)
-        total = sum(
-            g.actual_kib
-            if plan.proposals[g.key].target_kib is None
-            else plan.proposals[g.key].target_kib or 0
-            for g in guests
-            if g.state.is_active
-        )
+        # Guests without a proposal stay where they are counted: a move under way, else
+        # actual (those the regulator does not move have no current_kib).
+        total = 0
+        for g in guests:
+            p = plan.proposals[g.key]
+            if g.state.is_active:
+                total += p.target_kib or p.current_kib or g.actual_kib
         # A guest left where it is for a change under the gate may be up to a gate away.
         gated = DEFAULT_SETTINGS.change_gate_kib * sum(
             1 for p in plan.proposals.values() if p.target_kib is None and p.need_kib is not None

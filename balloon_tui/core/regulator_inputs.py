@@ -1,0 +1,156 @@
+"""What the regulator knows of a guest, and its recent samples damped into signals.
+
+Never one sample: used is the p95 over the damping window; swap and major faults are
+cumulative counters turned into rates per second (a counter that drops was reset by a guest
+reboot, and counts from zero again, as Prometheus' rate() does).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple, cast
+
+from balloon_tui.core.model import DomainKey, DomainState
+from balloon_tui.core.regulator_settings import RegulatorSettings
+
+
+class GuestSample(NamedTuple):
+    """One poll of a guest. Counters are cumulative since the guest booted."""
+
+    at: float
+    used_kib: int | None
+    usable_kib: int | None = None
+    swap_out_kib: int | None = None
+    swap_in_kib: int | None = None
+    major_faults: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuestInput:
+    """One guest for one round. `samples` are oldest first (as History keeps them)."""
+
+    key: DomainKey
+    name: str
+    state: DomainState
+    has_balloon: bool
+    actual_kib: int
+    maximum_kib: int
+    samples: Sequence[GuestSample] = ()
+    stats_age_s: float | None = None  # None: the guest reports no stats
+    stats_period_s: int = 0
+    autodeflate: bool = False
+    # Per-guest policy from the domain's metadata; None takes the default.
+    min_kib: int | None = None  # default: the safety floor
+    max_kib: int | None = None  # default: the maximum
+    shares: int | None = None  # default: settings.default_shares
+    # Convergence: the last target we asked for, and how long the actual has not moved
+    # toward it (None: it is moving, or nothing was asked).
+    asked_kib: int | None = None
+    stalled_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """A guest's samples, damped. Rates are per second; None where the data is missing."""
+
+    samples: int  # samples in the damping window
+    span_s: float  # seconds those samples cover
+    used_kib: int | None  # p95 of used over the window
+    usable_kib: int | None  # the latest
+    swap_out_rate: float | None  # KiB/s over the window
+    swap_out_recent: float | None  # KiB/s over the pressure window
+    fault_recent: float | None  # major faults/s over the pressure window
+    fault_before: float | None  # major faults/s in the window before the pressure window
+
+
+NO_SIGNALS = Signals(0, 0.0, None, None, None, None, None, None)
+
+
+def _at(sample: GuestSample) -> float:
+    return sample.at
+
+
+def counter_rate(samples: Sequence[GuestSample], field: int, start: int, end: int) -> float | None:
+    """Increase per second of one counter over samples[start:end]; resets count from 0."""
+    return _column_rate(list(map(itemgetter(field), samples[start:end])), samples, start)
+
+
+def _column_rate(
+    values: list[int | None], samples: Sequence[GuestSample], offset: int
+) -> float | None:
+    """`values` is one counter of samples[offset:offset + len(values)].
+
+    The common case (no gaps, no reset) is the last value minus the first, checked with
+    C-level scans: this runs for every guest on every round.
+    """
+    if len(values) < 2:
+        return None
+    if None not in values:
+        counts = cast("list[int]", values)
+        if counts == sorted(counts):
+            span = samples[offset + len(counts) - 1].at - samples[offset].at
+            return (counts[-1] - counts[0]) / span if span > 0 else None
+    total = 0
+    previous: int | None = None
+    first_at = last_at = 0.0
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        at = samples[offset + index].at
+        if previous is None:
+            first_at = at
+        else:
+            total += value - previous if value >= previous else value
+        previous = value
+        last_at = at
+    if previous is None or last_at <= first_at:
+        return None
+    return total / (last_at - first_at)
+
+
+def percentile_of(values: list[int], fraction: float) -> int:
+    """Nearest-rank percentile: a value that was really seen, never an interpolation."""
+    values.sort()
+    # Rounded first: 0.95 * 20 is 19.000000000000004 in floating point, and rank 19 is meant.
+    rank = max(1, math.ceil(round(fraction * len(values), 9)))
+    return values[min(rank, len(values)) - 1]
+
+
+_USED = itemgetter(GuestSample._fields.index("used_kib"))
+_SWAP_OUT = itemgetter(GuestSample._fields.index("swap_out_kib"))
+_FAULTS = itemgetter(GuestSample._fields.index("major_faults"))
+
+
+def summarise(samples: Sequence[GuestSample], now: float, settings: RegulatorSettings) -> Signals:
+    """Damp the samples of the last `settings.window_s` seconds into signals."""
+    end = len(samples)
+    if end == 0:
+        return NO_SIGNALS
+    start = bisect_left(samples, now - settings.window_s, key=_at)
+    if start >= end:
+        return NO_SIGNALS
+    window = samples[start:end]
+    used = list(map(_USED, window))
+    if None in used:
+        used = [u for u in used if u is not None]
+    # The pressure window's rate starts from the last sample at or before its start, so a
+    # counter that moved between that sample and the first one inside counts.
+    cutoff = now - settings.pressure_window_s
+    recent_from = max(start, bisect_right(samples, cutoff, lo=start, key=_at) - 1)
+    recent = recent_from - start
+    swaps = list(map(_SWAP_OUT, window))
+    faults = list(map(_FAULTS, window))
+    return Signals(
+        samples=end - start,
+        span_s=samples[end - 1].at - samples[start].at,
+        used_kib=percentile_of(cast("list[int]", used), settings.percentile) if used else None,
+        usable_kib=samples[end - 1].usable_kib,
+        swap_out_rate=_column_rate(swaps, samples, start),
+        swap_out_recent=_column_rate(swaps[recent:], samples, recent_from),
+        fault_recent=_column_rate(faults[recent:], samples, recent_from),
+        fault_before=_column_rate(faults[: recent + 1], samples, start),
+    )

@@ -28,7 +28,7 @@ from typing import Any
 
 from balloon_tui.core.display import has_unsafe
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
-from balloon_tui.core.writes import TargetRequest, WriteResult
+from balloon_tui.core.writes import TargetRequest, WriteResult, WriteSource
 
 
 class AuditError(OSError):
@@ -109,12 +109,16 @@ class AuditLog:
         }
 
     def _base(self, request: TargetRequest, attempt_id: str, phase: str) -> dict[str, Any]:
-        return self._common(request, attempt_id, phase) | {
+        record = self._common(request, attempt_id, phase) | {
             "previous_kib": request.previous_kib,
             "target_kib": request.target_kib,
             "mode": request.mode.value,
             "forced": request.forced,
+            "source": request.source.value,
         }
+        if request.reason is not None:
+            record["reason"] = request.reason
+        return record
 
     def attempt(self, request: TargetRequest, flags: int) -> str:
         """Log the intent; raises AuditError, in which case nothing may be sent."""
@@ -139,6 +143,8 @@ class AuditLog:
             "action": "stats-period",
             "period": request.period,
             "automatic": request.automatic,
+            # `a` (or its palette command), or the command line's --arm-stats.
+            "source": (WriteSource.ARM_STATS if request.automatic else WriteSource.KEY).value,
         }
 
     def stats_attempt(self, request: StatsPeriodRequest, flags: int) -> str:

@@ -5,6 +5,8 @@ without either overwriting the other. On libvirt's test driver."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,10 +15,17 @@ import pytest
 from nodefiles import GIB, SHUTOFF, DomainSpec, add_metadata, uuid_for
 
 from balloon_tui.core.audit import AuditLog
-from balloon_tui.core.guestpolicy import PolicyRequest
-from balloon_tui.core.model import DEFAULT_GUEST_POLICY, DomainSnapshot, GuestPolicy
+from balloon_tui.core.guestpolicy import PolicyRequest, PolicyResult
+from balloon_tui.core.model import (
+    DEFAULT_GUEST_POLICY,
+    DomainSnapshot,
+    GuestPolicy,
+    HostSnapshot,
+    HostStatus,
+)
 from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteSource
 from balloon_tui.virt import domainxml, metadata
+from balloon_tui.virt.fleet import Fleet
 from balloon_tui.virt.metadata import POLICY_NAMESPACE
 from balloon_tui.virt.session import HostSession
 
@@ -181,3 +190,39 @@ def test_read_only_and_gone_guests_are_refused(
     session = sessions(node(SPECS))
     gone = session.set_policy(request(session, uuid_for(9), "ghost", GuestPolicy()))
     assert not gone.ok and gone.message == f"ghost no longer exists on {session.uri}"
+
+
+def test_the_fleet_stores_a_policy_on_the_writer_thread_and_polls_it_back(
+    node: Callable[..., str],
+):
+    uri = node(SPECS)
+    seen: list[HostSnapshot] = []
+    fleet = Fleet([uri], interval=60, on_snapshot=seen.append)
+    fleet.start()
+    try:
+        wait_for(lambda: any(s.status is HostStatus.OK for s in list(seen)), "a snapshot")
+        results: list[tuple[PolicyResult, str]] = []
+        policy = GuestPolicy(GIB, 3 * GIB, 42)
+        fleet.set_policy(
+            PolicyRequest(uri, GUEST, "guest", policy),
+            lambda r: results.append((r, threading.current_thread().name)),
+        )
+        wait_for(lambda: bool(results), "the result")
+        [(result, thread)] = results
+        assert result.ok and thread == f"write {uri}"
+        wait_for(
+            lambda: any(d.policy == policy for s in list(seen) for d in s.domains),
+            "the policy polled back",
+        )
+        unknown: list[PolicyResult] = []
+        fleet.set_policy(PolicyRequest("test:///nowhere", "u", "x", policy), unknown.append)
+        assert not unknown[0].ok and "unknown host" in unknown[0].message
+    finally:
+        fleet.stop()
+
+
+def wait_for(predicate: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 5
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)

@@ -229,15 +229,11 @@ class HostSession:
             domains.append(snapshot)
         if seen.keys() != self._seen.keys():  # domains came or went: forget the gone
             self._tracker.forget_missing({(self.uri, uuid) for uuid in seen})
-            for uuid in [u for u in self._period_checked if u not in seen]:
-                del self._period_checked[uuid]
+            books: tuple[dict[str, Any], ...] = (self._devices, self._ignored, self._policies)
             with self._lock:
-                for uuid in [u for u in self._devices if u not in seen]:
-                    del self._devices[uuid]
-                for uuid in [u for u in self._ignored if u not in seen]:
-                    del self._ignored[uuid]
-                for uuid in [u for u in self._policies if u not in seen]:
-                    del self._policies[uuid]
+                for book in (self._period_checked, *books):
+                    for uuid in [u for u in book if u not in seen]:
+                        del book[uuid]
         self._seen = seen
         self._targets_seen = targets_version
         domains.sort(key=_BY_NAME)

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from balloon_tui.core.display import has_unsafe
+from balloon_tui.core.guestpolicy import PolicyRequest, PolicyResult
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
-from balloon_tui.core.writes import TargetRequest, WriteResult
+from balloon_tui.core.writes import TargetRequest, WriteResult, WriteSource
 
 
 class AuditError(OSError):
@@ -95,7 +96,10 @@ class AuditLog:
         )
 
     def _common(
-        self, request: TargetRequest | StatsPeriodRequest, attempt_id: str, phase: str
+        self,
+        request: TargetRequest | StatsPeriodRequest | PolicyRequest,
+        attempt_id: str,
+        phase: str,
     ) -> dict[str, Any]:
         """What every line says: which attempt, when, who, on which host and domain."""
         return {
@@ -109,12 +113,16 @@ class AuditLog:
         }
 
     def _base(self, request: TargetRequest, attempt_id: str, phase: str) -> dict[str, Any]:
-        return self._common(request, attempt_id, phase) | {
+        record = self._common(request, attempt_id, phase) | {
             "previous_kib": request.previous_kib,
             "target_kib": request.target_kib,
             "mode": request.mode.value,
             "forced": request.forced,
+            "source": request.source.value,
         }
+        if request.reason is not None:
+            record["reason"] = request.reason
+        return record
 
     def attempt(self, request: TargetRequest, flags: int) -> str:
         """Log the intent; raises AuditError, in which case nothing may be sent."""
@@ -139,6 +147,8 @@ class AuditLog:
             "action": "stats-period",
             "period": request.period,
             "automatic": request.automatic,
+            # `a` (or its palette command), or the command line's --arm-stats.
+            "source": (WriteSource.ARM_STATS if request.automatic else WriteSource.KEY).value,
         }
 
     def stats_attempt(self, request: StatsPeriodRequest, flags: int) -> str:
@@ -152,6 +162,41 @@ class AuditLog:
             self._stats_base(result.request, attempt_id, "result")
             | {
                 "flags": flags,
+                "ok": result.ok,
+                "result": "ok" if result.ok else result.message,
+                "error_code": result.error_code,
+            }
+        )
+
+    # -- guest policies (metadata): the same two lines, "action": "policy" -------------------
+    def _policy_base(self, request: PolicyRequest, attempt_id: str, phase: str) -> dict[str, Any]:
+        policy, previous = request.policy, request.previous
+        return self._common(request, attempt_id, phase) | {
+            "action": "policy",
+            "source": request.source.value,
+            "min_kib": policy.min_kib,
+            "max_kib": policy.max_kib,
+            "shares": policy.shares,
+            "previous": None
+            if previous is None
+            else {
+                "min_kib": previous.min_kib,
+                "max_kib": previous.max_kib,
+                "shares": previous.shares,
+            },
+        }
+
+    def policy_attempt(self, request: PolicyRequest, flags: int) -> str:
+        """Log the intent to store a policy; raises AuditError (then nothing is sent)."""
+        attempt_id = uuidlib.uuid4().hex
+        self._append(self._policy_base(request, attempt_id, "attempt") | {"flags": flags})
+        return attempt_id
+
+    def policy_result(self, attempt_id: str, result: PolicyResult) -> None:
+        self._append(
+            self._policy_base(result.request, attempt_id, "result")
+            | {
+                "flags": result.flags,
                 "ok": result.ok,
                 "result": "ok" if result.ok else result.message,
                 "error_code": result.error_code,

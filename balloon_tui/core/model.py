@@ -139,6 +139,23 @@ class Progress:
 NO_PROGRESS = Progress()
 
 
+DEFAULT_SHARES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class GuestPolicy:
+    """The regulator's bounds for one guest, from its metadata (`core.guestpolicy` checks
+    them there): a proposal stays within [min, max]; shares weigh what is left of a host's
+    budget."""
+
+    min_kib: int | None = None  # None: the safety floor is the only lower bound
+    max_kib: int | None = None  # None: the guest's maximum
+    shares: int = DEFAULT_SHARES  # 0: the regulator leaves this guest alone
+
+
+DEFAULT_GUEST_POLICY = GuestPolicy()
+
+
 @dataclass(frozen=True, slots=True)
 class DomainSnapshot:
     host_uri: str
@@ -156,6 +173,9 @@ class DomainSnapshot:
     # Why the target remembered in the domain's metadata was not taken (out of range,
     # malformed): that metadata is foreign text, and the target shows as unknown.
     metadata_note: str | None = None
+    policy: GuestPolicy = DEFAULT_GUEST_POLICY
+    # Why the policy in the metadata was not taken (malformed, out of range): the defaults hold.
+    policy_note: str | None = None
     # (host URI, UUID): made once here, read for every guest on every tick by the UI.
     key: DomainKey = field(init=False, compare=False, repr=False)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from balloon_tui.core.model import DomainKey, DomainState
 from balloon_tui.core.sizes import format_compact
@@ -31,6 +31,27 @@ class ApplyMode(enum.Enum):
         return self if state.is_active else ApplyMode.CONFIG
 
 
+class WriteSource(enum.Enum):
+    """How the number was chosen, for the audit: the operator's way of acting (a palette
+    command counts as the key it names), or the regulator's. The detail ("+64M") goes to
+    the log panel; the audit keeps a closed set a script can count on."""
+
+    KEY = "key"  # the step keys: + - = _
+    SLIDER = "slider"  # dragged, clicked, or its own keys (arrows, home, end, enter)
+    TYPED = "typed"  # the entry dialog (t)
+    UNDO = "undo"
+    FLOOR = "floor"  # "set the target to the safety floor"
+    MAXIMUM = "maximum"  # "set the target to the maximum"
+    PROPOSAL = "proposal"  # a regulator proposal the operator accepted (y, Y)
+    AUTOPILOT = "autopilot"  # a regulator round, nobody at the keys
+    ARM_STATS = "arm-stats"  # the --arm-stats flag (stats periods only)
+
+    @property
+    def needs_reason(self) -> bool:
+        """The regulator chose the number: the audit says why."""
+        return self in (WriteSource.PROPOSAL, WriteSource.AUTOPILOT)
+
+
 @dataclass(frozen=True, slots=True)
 class TargetRequest:
     host_uri: str
@@ -40,6 +61,13 @@ class TargetRequest:
     mode: ApplyMode = ApplyMode.LIVE
     forced: bool = False  # the operator confirmed going below the safety floor
     previous_kib: int | None = None
+    # Keyword-only and required: no write reaches the audit without saying where it came from.
+    source: WriteSource = field(kw_only=True)
+    reason: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.source.needs_reason and not self.reason:
+            raise ValueError(f"a {self.source.value} write needs its reason")
 
     @property
     def key(self) -> DomainKey:

@@ -14,7 +14,7 @@ from balloon_tui.core.model import DomainKey, DomainSnapshot
 from balloon_tui.core.safety import Assessment
 from balloon_tui.core.sizes import MINIMUM_KIB, format_compact
 from balloon_tui.core.undo import UndoHistory
-from balloon_tui.core.writes import TargetRequest, WriteResult
+from balloon_tui.core.writes import TargetRequest, WriteResult, WriteSource
 from balloon_tui.tui.render import RowView
 from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
 from balloon_tui.tui.screens.entry import TargetEntryScreen
@@ -42,9 +42,10 @@ class WriteGuard:
         self,
         key: DomainKey | None,
         target_kib: int,
-        source: str,
+        source: WriteSource,
         *,
-        undo: bool = False,
+        detail: str | None = None,
+        reason: str | None = None,
         seen: DomainSnapshot | None = None,
         release: bool = False,
     ) -> bool:
@@ -55,18 +56,22 @@ class WriteGuard:
         acted on; `seen`: that guest as it was then, when the write comes later) and the
         safety floor. Below the floor (or with no floor known) a shrink waits for the
         operator's confirmation in a dialog. True when the request went out now.
+
+        `source` (and the regulator's `reason`) go to the audit; `detail` ("key +64M") says
+        more in the log panel, which shows the source when there is none.
         """
         screen = self.screen
+        label = detail or source.value
         fleet = screen.fleet
         if fleet is None or fleet.readonly:
             screen.not_written(
                 "read-only: balloon-tui does not change targets here",
-                f"refused ({source}): the connection is read-only",
+                f"refused ({label}): the connection is read-only",
             )
             return False
         if not release and self.drag_holds():
             return False
-        row = self.intended_row(key, seen, source)
+        row = self.intended_row(key, seen, label)
         if row is None:
             return False
         domain = row.domain
@@ -78,26 +83,29 @@ class WriteGuard:
             target,
             screen.mode.for_state(domain.state),
             previous_kib=row.target_kib,
+            source=source,
+            reason=reason,
         )
         current = current_target(row)
         assessment = screen.policy.assess(domain, target, screen.clock(), current)
         if assessment.needs_confirmation:
-            self.confirm(request, row, current, assessment, source, undo)
+            self.confirm(request, row, current, assessment, label)
             return False
-        self._send(request, current, source, undo)
+        self._send(request, current, label)
         return True
 
-    def _send(self, request: TargetRequest, current: int, source: str, undo: bool) -> None:
+    def _send(self, request: TargetRequest, current: int, label: str) -> None:
         screen = self.screen
         fleet = screen.fleet
         assert fleet is not None
+        undo = request.source is WriteSource.UNDO
         self.undo_history.sent(request.key, current, request.target_kib, undo=undo)
         screen.pending.sent(request)
         fleet.request_target(request)
         forced = ", below the safety floor: confirmed" if request.forced else ""
         screen.log_panel.add(
             f"{request.name}: target {format_compact(request.target_kib)} "
-            f"requested ({source}, {request.mode.label}{forced})"
+            f"requested ({label}, {request.mode.label}{forced})"
         )
         screen.refresh_views()
 
@@ -107,10 +115,10 @@ class WriteGuard:
         row: RowView,
         current: int,
         assessment: Assessment,
-        source: str,
-        undo: bool,
+        label: str,
     ) -> None:
-        """Ask before going below the safety floor; the slider shows the current target."""
+        """Ask before going below the safety floor; the slider shows the current target.
+        "Set anyway" sends `request` itself, forced: its source and reason stay the same."""
         screen = self.screen
         screen.show_panel()  # the handle goes back to the target in force while we ask
         if any(isinstance(s, ConfirmFloorScreen) for s in screen.app.screen_stack):
@@ -118,7 +126,7 @@ class WriteGuard:
             return
         name, size = request.name, format_compact(request.target_kib)
         screen.log_panel.add(
-            f"{name}: {size} asks for confirmation ({source}): {assessment.reason}", "warning"
+            f"{name}: {size} asks for confirmation ({label}): {assessment.reason}", "warning"
         )
 
         def answer(confirmed: bool | None) -> None:
@@ -129,14 +137,14 @@ class WriteGuard:
                     f"{name}: {size} cancelled; the target stays {format_compact(current)}"
                 )
             elif screen.readonly:  # read-only never asks; defence in depth
-                screen.log_panel.add(f"refused ({source}): the connection is read-only", "warning")
-            elif (now := self.intended_row(request.key, row.domain, source)) is not None:
-                self._send(replace(request, forced=True), current_target(now), source, undo)
+                screen.log_panel.add(f"refused ({label}): the connection is read-only", "warning")
+            elif (now := self.intended_row(request.key, row.domain, label)) is not None:
+                self._send(replace(request, forced=True), current_target(now), label)
                 return
             screen.show_panel()
 
         screen.app.push_screen(
-            ConfirmFloorScreen(row.domain, request.target_kib, current, assessment, source), answer
+            ConfirmFloorScreen(row.domain, request.target_kib, current, assessment, label), answer
         )
 
     def done(self, result: WriteResult) -> None:
@@ -168,7 +176,7 @@ class WriteGuard:
         return None if self.drag_holds() else self.screen.selected_row()
 
     def intended_row(
-        self, key: DomainKey | None, seen: DomainSnapshot | None, source: str
+        self, key: DomainKey | None, seen: DomainSnapshot | None, label: str
     ) -> RowView | None:
         """The row of the guest the operator acted on, if a write to it still means what
         the operator meant; else None, after saying why nothing is written."""
@@ -179,23 +187,23 @@ class WriteGuard:
         row = screen.rows.get(key)
         if row is None:
             name = seen.name if seen is not None else screen.guests.gone_name(key)
-            self.not_written(name, f"{name} is gone (undefined or migrated)", source)
+            self.not_written(name, f"{name} is gone (undefined or migrated)", label)
             return None
         if row.offline:
-            screen.guests.offline(row.domain, source)
+            screen.guests.offline(row.domain, label)
             return None
         now = row.domain
         if seen is not None and now.name != seen.name:
-            self.not_written(seen.name, f"{seen.name} is now called {now.name}", source)
+            self.not_written(seen.name, f"{seen.name} is now called {now.name}", label)
             return None
         if seen is not None and now.state.is_active != seen.state.is_active:
-            self.not_written(now.name, f"{now.name} is now {now.state.word}", source)
+            self.not_written(now.name, f"{now.name} is now {now.state.word}", label)
             return None
         return row
 
-    def not_written(self, name: str, problem: str, source: str) -> None:
+    def not_written(self, name: str, problem: str, label: str) -> None:
         message = f"{problem}: nothing was written"
-        self.screen.log_panel.add(f"refused ({source}): {message}", "warning")
+        self.screen.log_panel.add(f"refused ({label}): {message}", "warning")
         self.screen.notify(message, title=f"{name}: target not set", severity="warning")
 
     def _already(self, row: RowView, target_kib: int, where: str) -> bool:
@@ -216,7 +224,7 @@ class WriteGuard:
                 "slider",
             )
             return
-        self.submit_target(key, value, "slider", release=released)
+        self.submit_target(key, value, WriteSource.SLIDER, release=released)
 
     def step(self, delta_kib: int) -> None:
         row = self.write_row()
@@ -227,7 +235,8 @@ class WriteGuard:
             self.submit_target(
                 row.domain.key,
                 target,
-                f"key {'+' if delta_kib > 0 else '−'}{format_compact(abs(delta_kib))}",
+                WriteSource.KEY,
+                detail=f"key {'+' if delta_kib > 0 else '−'}{format_compact(abs(delta_kib))}",
             )
 
     def to_floor(self) -> None:
@@ -241,25 +250,25 @@ class WriteGuard:
             )
             return
         if not self._already(row, floor, "safety floor"):
-            self.submit_target(row.domain.key, floor, "floor")
+            self.submit_target(row.domain.key, floor, WriteSource.FLOOR)
 
     def to_maximum(self) -> None:
         row = self.write_row()
         if row is not None and not self._already(row, row.domain.maximum_kib, "maximum"):
-            self.submit_target(row.domain.key, row.domain.maximum_kib, "maximum")
+            self.submit_target(row.domain.key, row.domain.maximum_kib, WriteSource.MAXIMUM)
 
     async def enter(self) -> None:
         row = self.write_row()
         if row is None:
             return
         if self.screen.readonly:
-            self.submit_target(row.domain.key, 0, "typed")  # refuses and says why
+            self.submit_target(row.domain.key, 0, WriteSource.TYPED)  # refuses and says why
             return
         key, seen = row.domain.key, row.domain
 
         def apply(kib: int | None) -> None:
             if kib is not None:  # for the guest the dialog was opened on, as it was then
-                self.submit_target(key, kib, "typed", seen=seen)
+                self.submit_target(key, kib, WriteSource.TYPED, seen=seen)
 
         # Awaited (and `t` is a priority binding): what is typed next lands in the entry.
         await self.screen.app.push_screen(
@@ -278,4 +287,4 @@ class WriteGuard:
                 f"nothing to undo for {row.domain.name}: no target was set from here", title="undo"
             )
             return
-        self.submit_target(row.domain.key, before, "undo", undo=True)
+        self.submit_target(row.domain.key, before, WriteSource.UNDO)

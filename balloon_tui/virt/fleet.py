@@ -22,6 +22,7 @@ from dataclasses import replace
 import libvirt
 
 from balloon_tui.core.audit import AuditLog
+from balloon_tui.core.guestpolicy import PolicyRequest, PolicyResult
 from balloon_tui.core.model import DomainKey, HostSnapshot, HostStatus
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.targets import STALL_SECONDS, TargetBook
@@ -334,6 +335,16 @@ class Fleet:
             return
         session = worker.session
         worker.call(lambda: done(session.arm_stats(request)))
+
+    def set_policy(self, request: PolicyRequest, done: Callable[[PolicyResult], None]) -> None:
+        """Store a guest's regulator policy on the host's writer thread (audited there);
+        `done` gets the result on that thread, and the poller reads the policy back."""
+        worker = self._worker_for(request.host_uri)
+        if worker is None:
+            done(PolicyResult(request, False, f"unknown host {request.host_uri}"))
+            return
+        session = worker.session
+        worker.call(lambda: done(session.set_policy(request)))
 
     def use_prompt(self, prompt: CredentialPrompt) -> None:
         """Ask for credentials with `prompt` (the app's dialog) where none was given."""

@@ -17,6 +17,7 @@ from typing import Any
 import libvirt
 
 from balloon_tui.core.audit import AuditLog
+from balloon_tui.core.guestpolicy import NO_POLICY, PolicyRead, PolicyRequest, PolicyResult
 from balloon_tui.core.model import (
     BalloonDevice,
     DomainSnapshot,
@@ -41,6 +42,7 @@ from balloon_tui.virt.connection import (
 )
 from balloon_tui.virt.errors import code_of, describe
 from balloon_tui.virt.guest_stats import guest_stats
+from balloon_tui.virt.policy_writer import write_policy
 from balloon_tui.virt.stats_period import arm_stats
 from balloon_tui.virt.target_writer import refuse, write_target
 
@@ -82,6 +84,9 @@ class HostSession:
         self._devices: dict[str, tuple[DomainState, BalloonDevice]] = {}
         # uuid -> why the target its metadata remembers was not adopted (shown in the panel)
         self._ignored: dict[str, str] = {}
+        # uuid -> the policy its metadata holds, checked; read with the XML (any state: a
+        # shut-off guest's XML is its config, where its policy is kept)
+        self._policies: dict[str, PolicyRead] = {}
         self._open_lock = threading.Lock()
         # What libvirt said of each domain last tick: unchanged words, unchanged snapshot.
         self._seen: dict[str, tuple[tuple[Any, ...], DomainSnapshot]] = {}
@@ -125,6 +130,7 @@ class HostSession:
         with self._lock:
             self._devices.clear()
             self._ignored.clear()  # the metadata is read again, with the device
+            self._policies.clear()
             self._seen.clear()  # a new connection reads every domain's XML again
             self._conn = conn
 
@@ -147,6 +153,8 @@ class HostSession:
         registrations: list[tuple[int, Callable[..., None]]] = [
             (libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lifecycle),
             (libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, balloon),
+            # Someone (maybe another balloon-tui) stored a policy: read the XML again.
+            (libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, lifecycle),
         ]
         self._callback_ids = []
         for event_id, callback in registrations:
@@ -221,13 +229,11 @@ class HostSession:
             domains.append(snapshot)
         if seen.keys() != self._seen.keys():  # domains came or went: forget the gone
             self._tracker.forget_missing({(self.uri, uuid) for uuid in seen})
-            for uuid in [u for u in self._period_checked if u not in seen]:
-                del self._period_checked[uuid]
+            books: tuple[dict[str, Any], ...] = (self._devices, self._ignored, self._policies)
             with self._lock:
-                for uuid in [u for u in self._devices if u not in seen]:
-                    del self._devices[uuid]
-                for uuid in [u for u in self._ignored if u not in seen]:
-                    del self._ignored[uuid]
+                for book in (self._period_checked, *books):
+                    for uuid in [u for u in book if u not in seen]:
+                        del book[uuid]
         self._seen = seen
         self._targets_seen = targets_version
         domains.sort(key=_BY_NAME)
@@ -319,6 +325,7 @@ class HostSession:
             stats = guest_stats(memory, "", now) if memory is not None else GuestStats()
         record = self.targets.get(key)
         progress, outside = self._tracker.observe(key, record, actual, state, now)
+        policy = self._policies.get(uuid, NO_POLICY)
         return DomainSnapshot(
             host_uri=self.uri,
             uuid=uuid,
@@ -333,6 +340,8 @@ class HostSession:
             progress=progress,
             # Once a target of ours is set, it replaced the ignored one in the metadata too.
             metadata_note=self._ignored.get(uuid) if record is None else None,
+            policy=policy.policy,
+            policy_note=policy.note,
         )
 
     def device(self, dom: libvirt.virDomain, uuid: str, state: DomainState) -> BalloonDevice:
@@ -355,8 +364,11 @@ class HostSession:
         device = domainxml.balloon_device(root)
         if cached is None and state.is_active:  # live metadata: only a running guest has it
             self._remember(uuid, root)
+        policy = metadata.checked_policy(root) if root is not None else None
         with self._lock:
             self._devices[uuid] = (state, device)
+            if policy is not None:  # an XML that could not be read keeps what was known
+                self._policies[uuid] = policy
         return device
 
     def _remember(self, uuid: str, root: ET.Element | None) -> None:
@@ -392,6 +404,11 @@ class HostSession:
         with self._lock:
             self._dirty.add(uuid)
         self.on_event()
+
+    def set_policy(self, request: PolicyRequest) -> PolicyResult:
+        """Store a guest's regulator policy in its metadata. Never raises; audited."""
+        with self._calls:
+            return write_policy(self, self._conn, request)
 
     def arm_stats(self, request: StatsPeriodRequest) -> StatsPeriodResult:
         """Set a live stats period so the guest reports what it uses. Never raises; audited."""

@@ -80,6 +80,9 @@ def test_demo_once_json_has_the_whole_model(capsys: pytest.CaptureFixture[str]) 
         assert {f.name for f in dataclasses.fields(Progress)} <= set(d["progress"])
         assert set(d["device"]) == {"model", "autodeflate", "free_page_reporting", "stats_period"}
         assert set(d["derived"]) == {"used_kib", "pending", "stats_age_seconds", "stats_stale"}
+        # The demo stores no policy: each guest has the regulator's defaults.
+        assert d["policy"] == {"min_kib": None, "max_kib": None, "shares": 1000}
+        assert d["policy_note"] is None
         assert d["state"] in {s.name.lower() for s in DomainState}
         usable = d["stats"]["usable"]
         expected_used = None if usable is None else max(0, d["actual_kib"] - usable)

@@ -15,7 +15,8 @@ import pytest
 from balloon_tui.core.audit import AuditError, AuditLog, default_audit_path
 from balloon_tui.core.display import has_unsafe
 from balloon_tui.core.sizes import GIB
-from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
+from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
+from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult, WriteSource
 
 REQUEST = TargetRequest(
     host_uri="qemu+ssh://kvm-01/system",
@@ -25,6 +26,7 @@ REQUEST = TargetRequest(
     mode=ApplyMode.LIVE_PERSIST,
     forced=True,
     previous_kib=3 * GIB,
+    source=WriteSource.KEY,
 )
 
 
@@ -70,6 +72,8 @@ def test_attempt_then_result_with_one_id(tmp_path: Path) -> None:
         assert record["flags"] == 3
         assert record["forced"] is True
         assert record["mode"] == "live+persist"
+        assert record["source"] == "key"
+        assert "reason" not in record  # only the regulator's writes have one
         assert record["user"] == log.user and record["user"]
         stamp = time.mktime(time.strptime(str(record["time"])[:19], "%Y-%m-%dT%H:%M:%S"))
         assert before - 2 <= stamp <= time.time() + 2
@@ -82,7 +86,7 @@ def test_attempt_then_result_with_one_id(tmp_path: Path) -> None:
 def test_a_failed_write_logs_the_error(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     log = AuditLog(path)
-    request = TargetRequest("test:///x.xml", "u", "db", 1, ApplyMode.LIVE)
+    request = TargetRequest("test:///x.xml", "u", "db", 1, ApplyMode.LIVE, source=WriteSource.TYPED)
     attempt_id = log.attempt(request, 1)
     log.result(attempt_id, WriteResult(request, False, "Requested operation is not valid", 55, 1))
     _, result = lines(path)
@@ -108,7 +112,9 @@ def test_lines_are_appended_never_truncated(tmp_path: Path) -> None:
 
 def test_odd_names_stay_one_json_line(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
-    odd = TargetRequest("test:///x.xml", "u", 'evil\n{"forged": 1}\u2028ünï', GIB)
+    odd = TargetRequest(
+        "test:///x.xml", "u", 'evil\n{"forged": 1}\u2028ünï', GIB, source=WriteSource.SLIDER
+    )
     AuditLog(path).attempt(odd, 1)
     text = path.read_text()
     assert text.count("\n") == 1
@@ -213,3 +219,58 @@ def test_controls_and_bidi_in_a_name_are_escaped_in_the_file(tmp_path: Path) -> 
     assert "\\u009b" in raw and "\\u202e" in raw and "\\u2028" in raw
     [record] = lines(path)
     assert record["name"] == name  # the exact string, for whoever reads the JSON
+
+
+@pytest.mark.parametrize("source", list(WriteSource))
+def test_every_source_is_written_with_its_reason(tmp_path: Path, source: WriteSource) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    reason = "shrink to 2.0G: 1.8G idle for 10 min" if source.needs_reason else None
+    request = dataclasses.replace(REQUEST, source=source, reason=reason)
+    log.result(log.attempt(request, 1), WriteResult(request, True, "live", None, 1))
+    for record in lines(path):
+        assert record["source"] == source.value
+        assert record.get("reason") == reason
+
+
+def test_an_operator_write_may_carry_a_reason_too(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    request = dataclasses.replace(REQUEST, source=WriteSource.TYPED, reason="ticket 4711")
+    AuditLog(path).attempt(request, 1)
+    [record] = lines(path)
+    assert (record["source"], record["reason"]) == ("typed", "ticket 4711")
+
+
+@pytest.mark.parametrize("source", [WriteSource.PROPOSAL, WriteSource.AUTOPILOT])
+@pytest.mark.parametrize("reason", [None, ""])
+def test_the_regulator_cannot_write_without_a_reason(
+    source: WriteSource, reason: str | None
+) -> None:
+    with pytest.raises(ValueError, match="needs its reason"):
+        dataclasses.replace(REQUEST, source=source, reason=reason)
+
+
+def test_the_audit_sources_are_a_closed_set_of_plain_words() -> None:
+    assert [s.value for s in WriteSource] == [
+        "key",
+        "slider",
+        "typed",
+        "undo",
+        "floor",
+        "maximum",
+        "proposal",
+        "autopilot",
+        "arm-stats",
+    ]
+
+
+@pytest.mark.parametrize(("automatic", "source"), [(False, "key"), (True, "arm-stats")])
+def test_stats_period_lines_say_who_armed(tmp_path: Path, automatic: bool, source: str) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    request = StatsPeriodRequest("test:///x.xml", "u", "db", 2, automatic=automatic)
+    log.stats_result(log.stats_attempt(request, 1), StatsPeriodResult(request, True, "ok"), 1)
+    assert [(r["action"], r["phase"], r["source"]) for r in lines(path)] == [
+        ("stats-period", "attempt", source),
+        ("stats-period", "result", source),
+    ]

@@ -16,7 +16,7 @@ import pytest
 
 from balloon_tui.core.model import Convergence, DomainSnapshot, HostSnapshot
 from balloon_tui.core.targets import TargetBook
-from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
+from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult, WriteSource
 from balloon_tui.virt.session import HostSession
 
 pytestmark = pytest.mark.realguest
@@ -62,6 +62,7 @@ def set_target(session: HostSession, guest: g.Guest, mib: int) -> WriteResult:
             name=guest.name,
             target_kib=mib * MIB,
             mode=ApplyMode.LIVE,
+            source=WriteSource.TYPED,
         )
     )
     assert result.ok, f"set_target({guest.name}, {mib} MiB) refused: {result.message}"
@@ -268,6 +269,7 @@ def test_no_driver_reported_as_stalled(
             name=driverless_guest.name,
             target_kib=128 * MIB,
             mode=ApplyMode.LIVE,
+            source=WriteSource.TYPED,
         )
     )
     history: list[DomainSnapshot] = []

@@ -29,7 +29,7 @@ from nodefiles import GIB, MIB, DomainSpec, uuid_for, write_node_file
 
 from balloon_tui.core.audit import AuditLog
 from balloon_tui.core.model import Convergence, DomainSnapshot, HostSnapshot, HostStatus
-from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
+from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult, WriteSource
 from balloon_tui.virt import connection
 from balloon_tui.virt.fleet import MAX_BACKOFF_SECONDS, Fleet
 
@@ -81,7 +81,7 @@ def make_fleet() -> Iterator[FleetFactory]:
 
 
 def request(uuid: str, name: str, mib: int, uri: str = URI) -> TargetRequest:
-    return TargetRequest(uri, uuid, name, mib * MIB, ApplyMode.LIVE)
+    return TargetRequest(uri, uuid, name, mib * MIB, ApplyMode.LIVE, source=WriteSource.TYPED)
 
 
 def domain(snapshot: HostSnapshot, uuid: str) -> DomainSnapshot | None:

@@ -19,7 +19,7 @@ from balloon_tui.core.model import (
     HostStatus,
     Progress,
 )
-from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
+from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult, WriteSource
 from balloon_tui.tui import create_app
 from balloon_tui.tui.widgets.history import ScaledSparkline
 
@@ -167,7 +167,12 @@ async def test_failed_write_is_a_notification_a_log_line_and_a_mark(fake):
         await pilot.press("minus")
         [request] = fake.fleet.requests
         assert request == TargetRequest(
-            FAKE_URI, request.uuid, "a", 2 * GIB - 64 * MIB, previous_kib=None
+            FAKE_URI,
+            request.uuid,
+            "a",
+            2 * GIB - 64 * MIB,
+            previous_kib=None,
+            source=WriteSource.KEY,
         )
         assert app.table.get_cell_at((0, 3)).plain.startswith("…")  # on its way
         fake.fleet.on_write(WriteResult(request, False, "Requested operation is not valid", 55))

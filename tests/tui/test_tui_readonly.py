@@ -5,6 +5,7 @@ from __future__ import annotations
 from nodefiles import GIB, DomainSpec
 from tuihelpers import make_app, ready, select
 
+from balloon_tui.core.writes import WriteSource
 from balloon_tui.tui.screens.entry import TargetEntryScreen
 
 SPECS = [DomainSpec("alpha", max_kib=4 * GIB, current_kib=2 * GIB, stats_period=2)]
@@ -46,7 +47,7 @@ async def test_no_write_path_reaches_libvirt(node, memory_calls):
         slider.action_to_maximum()
         slider.action_commit()
         # And the single gate itself.
-        assert app.main.writes.submit_target(app.selected, 3 * GIB, "test") is False
+        assert app.main.writes.submit_target(app.selected, 3 * GIB, WriteSource.KEY) is False
 
         app.fleet.refresh()
         await pilot.pause(0.5)
@@ -68,7 +69,13 @@ async def test_the_fleet_refuses_too(node, memory_calls):
         for worker in app.fleet.workers.values():  # type: ignore[attr-defined]
             worker.on_write = results.append
         app.fleet.request_target(
-            TargetRequest(row.domain.host_uri, row.domain.uuid, row.domain.name, GIB)
+            TargetRequest(
+                row.domain.host_uri,
+                row.domain.uuid,
+                row.domain.name,
+                GIB,
+                source=WriteSource.KEY,
+            )
         )
         for _ in range(50):
             if results:
@@ -101,7 +108,7 @@ async def test_undo_arm_stats_and_confirmations_never_write(node, memory_calls, 
         app.main.writes.undo_history.sent(key, 3 * GIB, 2 * GIB, undo=False)
         await pilot.press("u")
         # A target below the floor is refused before any question is asked.
-        assert app.main.writes.submit_target(key, 64 * 1024, "test") is False
+        assert app.main.writes.submit_target(key, 64 * 1024, WriteSource.KEY) is False
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmFloorScreen)
         # Arming stats: refused with a message, also through the palette's action.
@@ -111,9 +118,9 @@ async def test_undo_arm_stats_and_confirmations_never_write(node, memory_calls, 
         await app.run_action("arm_stats", app.main)
         # Were a question answered "set anyway" on a read-only app, it is still refused.
         row = app.rows[quiet]
-        request = TargetRequest(*quiet, "quiet", 64 * 1024)
+        request = TargetRequest(*quiet, "quiet", 64 * 1024, source=WriteSource.KEY)
         assessment = DEFAULT_POLICY.assess(row.domain, 64 * 1024, app.main.clock())
-        app.main.writes.confirm(request, row, row.domain.actual_kib, assessment, "test", False)
+        app.main.writes.confirm(request, row, row.domain.actual_kib, assessment, "test")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmFloorScreen)
         await pilot.press("tab", "enter")

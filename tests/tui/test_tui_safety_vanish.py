@@ -8,6 +8,8 @@ import libvirt
 from nodefiles import GIB, DomainSpec
 from tuihelpers import make_app, on_track, plain, ready, select, until
 
+from balloon_tui.core.writes import WriteSource
+
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 
 SPECS = [
@@ -130,7 +132,7 @@ async def test_a_write_to_a_vanished_guest_is_a_notification(node, memory_calls)
         dom.destroy()
         dom.undefine()
         # In the same turn of the event loop: the app cannot have seen a snapshot since.
-        assert app.main.writes.submit_target(key, 3 * GIB, "key +") is True
+        assert app.main.writes.submit_target(key, 3 * GIB, WriteSource.KEY, detail="key +") is True
         await until(lambda: "no longer exists" in _notes(app), what="the refusal")
         assert "alpha: target not set" in _notes(app)
         assert app.is_running

@@ -10,7 +10,7 @@ from nodefiles import GIB, MIB
 from tuihelpers import FAKE_URI, dom
 
 from balloon_tui.core.model import Convergence, DomainState, GuestStats, Progress
-from balloon_tui.core.writes import TargetRequest, WriteResult
+from balloon_tui.core.writes import TargetRequest, WriteResult, WriteSource
 from balloon_tui.tui import render
 from balloon_tui.tui.history import History
 from balloon_tui.tui.pending import CONFIRM_TICKS, PendingWrites
@@ -91,7 +91,7 @@ def test_stale_stats_say_stale_in_the_age_column():
 
 def _request(kib: int) -> TargetRequest:
     d = dom("a", 1)
-    return TargetRequest(d.host_uri, d.uuid, d.name, kib)
+    return TargetRequest(d.host_uri, d.uuid, d.name, kib, source=WriteSource.KEY)
 
 
 def test_pending_shows_ours_until_a_snapshot_confirms():

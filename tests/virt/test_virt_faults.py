@@ -20,7 +20,7 @@ from nodefiles import GIB, MIB, DomainSpec, uuid_for, write_node_file
 
 from balloon_tui.core.audit import AuditLog
 from balloon_tui.core.model import HostSnapshot, HostStatus
-from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult
+from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult, WriteSource
 from balloon_tui.virt import fleet as fleet_module
 from balloon_tui.virt.connection import ConnectError
 from balloon_tui.virt.fleet import Fleet, backoff_seconds
@@ -36,7 +36,7 @@ WAIT = 5.0
 
 
 def request(uri: str, uuid: str, name: str, kib: int) -> TargetRequest:
-    return TargetRequest(uri, uuid, name, kib, ApplyMode.LIVE)
+    return TargetRequest(uri, uuid, name, kib, ApplyMode.LIVE, source=WriteSource.KEY)
 
 
 def audit_lines(path: Path) -> list[dict[str, object]]:

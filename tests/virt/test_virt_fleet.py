@@ -13,7 +13,7 @@ from fleet_inbox import Inbox
 from nodefiles import GIB, MIB, DomainSpec, uuid_for
 
 from balloon_tui.core.model import Convergence, HostStatus
-from balloon_tui.core.writes import ApplyMode, TargetRequest
+from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteSource
 from balloon_tui.virt.connection import ConnectError
 
 SPECS = [
@@ -25,7 +25,7 @@ WAIT = 5.0
 
 
 def _request(uri: str, uuid: str, name: str, kib: int) -> TargetRequest:
-    return TargetRequest(uri, uuid, name, kib, ApplyMode.LIVE)
+    return TargetRequest(uri, uuid, name, kib, ApplyMode.LIVE, source=WriteSource.KEY)
 
 
 def test_snapshots_arrive(node: Callable[..., str], make_fleet, inbox: Inbox) -> None:

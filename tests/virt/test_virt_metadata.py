@@ -9,7 +9,7 @@ import pytest
 from nodefiles import GIB, MIB, SHUTOFF, DomainSpec, add_metadata, uuid_for
 
 from balloon_tui.core.model import Convergence
-from balloon_tui.core.writes import ApplyMode, TargetRequest
+from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteSource
 from balloon_tui.virt import domainxml, metadata
 from balloon_tui.virt.domainxml import METADATA_NAMESPACE
 from balloon_tui.virt.session import HostSession
@@ -151,7 +151,9 @@ def test_a_target_of_ours_replaces_the_ignored_one_and_its_note(
     host = sessions(add_metadata(node(SPECS), "guest", target(8 * GIB)))
     assert next(d for d in host.poll().domains if d.name == "guest").metadata_note
     wanted = 3 * GIB - 64 * MIB
-    request = TargetRequest(host.uri, GUEST, "guest", wanted, ApplyMode.LIVE)
+    request = TargetRequest(
+        host.uri, GUEST, "guest", wanted, ApplyMode.LIVE, source=WriteSource.TYPED
+    )
     assert host.set_target(request).ok
     d = next(d for d in host.poll().domains if d.name == "guest")
     assert (d.target_kib, d.metadata_note) == (wanted, None)

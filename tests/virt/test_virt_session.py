@@ -33,7 +33,7 @@ from balloon_tui.core.model import (
     HostStatus,
 )
 from balloon_tui.core.targets import check_remembered
-from balloon_tui.core.writes import ApplyMode, TargetRequest
+from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteSource
 from balloon_tui.virt import domainxml, metadata
 from balloon_tui.virt.connection import ConnectError
 from balloon_tui.virt.session import HostSession
@@ -70,7 +70,7 @@ def request(
     mode: ApplyMode = ApplyMode.LIVE,
     uuid: str | None = None,
 ) -> TargetRequest:
-    return TargetRequest(session.uri, uuid or UUID[name], name, kib, mode)
+    return TargetRequest(session.uri, uuid or UUID[name], name, kib, mode, source=WriteSource.KEY)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from balloon_tui.core.safety import DEFAULT_POLICY, SafetyPolicy
-from balloon_tui.core.sizes import MIB, SizeError, format_size, parse_size
+from balloon_tui.core.sizes import MIB, SizeError, format_size, parse_percent, parse_size
 
 
 class RegulatorError(ValueError):
@@ -134,18 +134,11 @@ def parse_budget(text: str) -> Budget:
     """`--budget SIZE|PCT`: 48G, 49152 (MiB) or 75% of the host's RAM (1 to 100 %)."""
     raw = text.strip() if isinstance(text, str) else ""
     if raw.endswith("%"):
-        number = raw.removesuffix("%").strip()
         try:
-            value = float(number)
-        except ValueError:
-            raise RegulatorError(
-                f"--budget: not a percentage: {raw[:40]!r}; use 1% to 100% of host RAM"
-            ) from None
-        if not math.isfinite(value) or not 1 <= value <= 100:
-            raise RegulatorError(
-                f"--budget: {raw[:40]} is out of range; use 1% to 100% of host RAM"
-            )
-        return Budget(fraction=value / 100)
+            fraction = parse_percent(raw, "--budget", 1, 100, "use 1% to 100% of host RAM")
+        except SizeError as exc:
+            raise RegulatorError(str(exc)) from None
+        return Budget(fraction=fraction)
     try:
         return Budget(kib=parse_size(raw))
     except SizeError:

@@ -7,11 +7,10 @@ Without fresh guest stats the floor is unknown, and every shrink needs confirmat
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from balloon_tui.core.model import DomainSnapshot
-from balloon_tui.core.sizes import MIB, SizeError, format_compact, parse_size
+from balloon_tui.core.sizes import MIB, SizeError, format_compact, parse_percent, parse_size
 
 DEFAULT_MIN_MARGIN_KIB = 128 * MIB
 DEFAULT_MARGIN_FRACTION = 0.20
@@ -137,13 +136,7 @@ def parse_margin(text: str) -> int:
 
 def parse_fraction(text: str) -> float:
     """`--floor-fraction`: a percentage of used memory, 0 to 100 ("20" or "20%")."""
-    raw = text.strip().removesuffix("%").strip()
     try:
-        value = float(raw)
-    except ValueError:
-        raise SafetyError(
-            f"--floor-fraction: not a percentage: {text.strip()[:40]!r}; use 0 to 100, like 20"
-        ) from None
-    if not math.isfinite(value) or not 0 <= value <= 100:
-        raise SafetyError(f"--floor-fraction: {text.strip()[:40]} is out of range (0 to 100)")
-    return value / 100
+        return parse_percent(text, "--floor-fraction", 0, 100, "use 0 to 100, like 20")
+    except SizeError as exc:
+        raise SafetyError(str(exc)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -78,6 +79,20 @@ def parse_size(text: str, maximum_kib: int | None = None) -> int:
     if result <= 0:
         raise SizeError(f"{_shown(text)!r} is zero; a guest needs some memory")
     return result
+
+
+def parse_percent(text: str, option: str, low: float, high: float, hint: str) -> float:
+    """`text` ("20" or "20%") as a fraction, the percentage from `low` to `high`.
+
+    SizeError names `option` and ends with `hint` (what to type instead)."""
+    given = text.strip()
+    try:
+        value = float(given.removesuffix("%").strip())
+    except ValueError:
+        raise SizeError(f"{option}: not a percentage: {given[:40]!r}; {hint}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise SizeError(f"{option}: {given[:40]} is out of range; {hint}")
+    return value / 100
 
 
 def _shown(text: str, limit: int = 40) -> str:

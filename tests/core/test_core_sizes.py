@@ -19,6 +19,7 @@ from balloon_tui.core.sizes import (
     SizeError,
     format_compact,
     format_size,
+    parse_percent,
     parse_size,
 )
 
@@ -464,3 +465,19 @@ def test_any_text_either_parses_to_a_positive_size_or_says_what_is_wrong(text: s
         return
     assert 0 < value <= LIMIT_KIB
     assert all(c.isascii() or c.isspace() for c in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("abc", "not a percentage: 'abc'"), ("150", "150 is out of range"), ("nan%", "out of range")],
+)
+def test_parse_percent_names_the_option_and_what_to_type(text: str, words: str) -> None:
+    with pytest.raises(SizeError) as caught:
+        parse_percent(text, "--opt", 0, 100, "use 0 to 100")
+    assert str(caught.value).startswith("--opt: ") and words in str(caught.value)
+    assert str(caught.value).endswith("; use 0 to 100")
+
+
+def test_parse_percent_takes_the_sign_or_not() -> None:
+    assert parse_percent(" 20% ", "--opt", 0, 100, "") == 0.2
+    assert parse_percent("20", "--opt", 0, 100, "") == 0.2

@@ -135,6 +135,15 @@ def short_size(kib: int | None) -> str:
     return text
 
 
+def sizes_line(*facts: tuple[str, int | None]) -> Text:
+    """`used 1.50G   floor 1.80G   …`: the dim labels and sizes the dialogs show first."""
+    text = Text()
+    for index, (label, kib) in enumerate(facts):
+        text.append(f"{'   ' if index else ''}{label} ", STYLE_DIM)
+        text.append(short_size(kib))
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class RowView:
     """What one table row shows: the live domain plus the write we are waiting for."""

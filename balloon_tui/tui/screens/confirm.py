@@ -87,15 +87,11 @@ class ConfirmFloorScreen(ModalScreen[bool]):
             )
             yield Static(
                 render.themed(
-                    Text.assemble(
-                        ("used ", "dim"),
-                        render.short_size(domain.used_kib),
-                        ("   floor ", "dim"),
-                        render.short_size(floor),
-                        ("   actual ", "dim"),
-                        render.short_size(domain.actual_kib),
-                        ("   max ", "dim"),
-                        render.short_size(domain.maximum_kib),
+                    render.sizes_line(
+                        ("used", domain.used_kib),
+                        ("floor", floor),
+                        ("actual", domain.actual_kib),
+                        ("max", domain.maximum_kib),
                     )
                 ),
                 id="confirm-facts",

@@ -92,15 +92,11 @@ class TargetEntryScreen(ModalScreen[int | None]):
             box.border_subtitle = "enter applies · esc cancels"
             yield Static(
                 render.themed(
-                    Text.assemble(
-                        ("target ", "dim"),
-                        render.short_size(self.current_kib),
-                        ("   actual ", "dim"),
-                        render.short_size(domain.actual_kib),
-                        ("   used ", "dim"),
-                        render.short_size(domain.used_kib),
-                        ("   max ", "dim"),
-                        render.short_size(domain.maximum_kib),
+                    render.sizes_line(
+                        ("target", self.current_kib),
+                        ("actual", domain.actual_kib),
+                        ("used", domain.used_kib),
+                        ("max", domain.maximum_kib),
                     )
                 ),
                 id="entry-facts",

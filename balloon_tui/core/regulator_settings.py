@@ -147,3 +147,46 @@ def parse_budget(text: str) -> Budget:
             f"--budget: not a size: {shown!r}; use a size like 48G, a plain number of MiB "
             "like 49152, or a percentage of host RAM like 80%"
         ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Budgets:
+    """Each host's budget: `per_host` (URI -> Budget) where given, else `default`.
+
+    Precedence, decided where they are read (cli.py): `--budget` on the command line sets
+    `default` and wins over config.toml's for every host; a host's own entry in config.toml
+    wins over both for that host."""
+
+    default: Budget = DEFAULT_BUDGET
+    per_host: tuple[tuple[str, Budget], ...] = ()
+
+    def for_host(self, uri: str) -> Budget:
+        for host_uri, budget in self.per_host:
+            if host_uri == uri:
+                return budget
+        return self.default
+
+
+# `--autopilot-interval`: a round every 10 s, as Proxmox VE's pvestatd.
+DEFAULT_ROUND_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class RegulatorOptions:
+    """Everything the app's regulator is started with (cli.py builds it)."""
+
+    settings: RegulatorSettings = DEFAULT_SETTINGS
+    budgets: Budgets = Budgets()
+    autopilot: bool = False  # --autopilot: on for every host from the start
+    round_s: float = DEFAULT_ROUND_SECONDS  # --autopilot-interval: seconds between rounds
+    # The human wins: the autopilot leaves a guest alone this long after an operator set
+    # its target by hand (any source but the regulator's).
+    hand_pause_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        for name, value in (("round_s", self.round_s), ("hand_pause_s", self.hand_pause_s)):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise RegulatorError(f"{name} must be a positive number, not {value!r}")
+
+
+DEFAULT_OPTIONS = RegulatorOptions()

@@ -19,6 +19,7 @@ from textual.screen import Screen
 
 from balloon_tui.core.display import visible
 from balloon_tui.core.model import DomainKey
+from balloon_tui.core.regulator_settings import DEFAULT_OPTIONS, RegulatorOptions
 from balloon_tui.core.safety import DEFAULT_POLICY, SafetyPolicy
 from balloon_tui.tui.commands import BalloonCommands
 from balloon_tui.tui.fleetlink import FleetFactory, FleetLike
@@ -57,6 +58,7 @@ class BalloonApp(ThemedApp[None]):
         clock: Callable[[], float] = time.time,
         theme: str | None = None,
         user_config: bool = False,
+        regulator: RegulatorOptions = DEFAULT_OPTIONS,
     ) -> None:
         super().__init__()
         # `theme` (--theme), else the remembered choice; ~/.config only when the CLI asks.
@@ -71,6 +73,7 @@ class BalloonApp(ThemedApp[None]):
             history_window=history_window,
             log_clock=log_clock,
             clock=clock,
+            regulator=regulator,
         )
 
     def get_default_screen(self) -> Screen[None]:

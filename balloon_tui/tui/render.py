@@ -16,6 +16,7 @@ from textual.style import Style
 
 from balloon_tui.core.display import shown, visible
 from balloon_tui.core.model import Convergence, DomainSnapshot, DomainState
+from balloon_tui.core.regulator import HostPlan, Proposal
 from balloon_tui.core.sizes import format_compact
 
 # One place for the colours. Text is built with these names; `themed` turns it into Textual
@@ -145,6 +146,16 @@ def sizes_line(*facts: tuple[str, int | None]) -> Text:
 
 
 @dataclass(frozen=True, slots=True)
+class HostRegulation:
+    """What the status line says about one host's regulator."""
+
+    plan: HostPlan | None  # None: no plan (yet); `note` says why
+    note: str = ""  # e.g. "budget unknown: the host reports no RAM"
+    autopilot: bool = False
+    next_round_s: float | None = None  # seconds until the autopilot's next round
+
+
+@dataclass(frozen=True, slots=True)
 class RowView:
     """What one table row shows: the live domain plus the write we are waiting for."""
 
@@ -155,6 +166,9 @@ class RowView:
     stale: bool = False  # guest stats older than three stats periods
     age: float | None = None  # seconds since the guest last reported stats
     offline: bool = False  # its host is disconnected: these are the last known values
+    # The regulator's word on this guest from its host's last plan: a target with its
+    # reason, or (target None) why there is none. None: no plan for its host yet.
+    proposal: Proposal | None = None
     key: str = field(init=False, compare=False, repr=False)  # the table's row key
 
     def __post_init__(self) -> None:

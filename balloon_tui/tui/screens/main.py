@@ -28,6 +28,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from balloon_tui.core.model import DomainKey, HostSnapshot
+from balloon_tui.core.regulator_settings import DEFAULT_OPTIONS, RegulatorOptions
 from balloon_tui.core.safety import SafetyPolicy
 from balloon_tui.core.statsperiod import DEFAULT_STATS_PERIOD
 from balloon_tui.core.writes import ApplyMode, WriteResult
@@ -69,6 +70,7 @@ class MainScreen(Screen[None]):
         history_window: float,
         log_clock: bool,
         clock: Callable[[], float],
+        regulator: RegulatorOptions = DEFAULT_OPTIONS,
     ) -> None:
         super().__init__()
         self._fleet_factory = fleet_factory
@@ -79,6 +81,7 @@ class MainScreen(Screen[None]):
         self.history_window = history_window
         self.log_clock = log_clock
         self.clock = clock
+        self.regulator_options = regulator  # --budget, --autopilot, --autopilot-interval
         self.view = FleetView(history_window, clock)
         self.lost_name: str | None = None  # the selected guest vanished: the panel says so
         self.ready = asyncio.Event()  # every host reported once: tests and snapshots wait

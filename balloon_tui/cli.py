@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from balloon_tui import __version__
+from balloon_tui.cli_regulator import add_arguments as add_regulator_arguments
+from balloon_tui.cli_regulator import regulator_options
 from balloon_tui.core.display import visible
 from balloon_tui.core.statsperiod import DEFAULT_STATS_PERIOD, MAX_STATS_PERIOD
 
 if TYPE_CHECKING:
     from textual.app import App
 
+    from balloon_tui.core.regulator_settings import RegulatorOptions
     from balloon_tui.core.safety import SafetyPolicy
     from balloon_tui.virt.fleet import Fleet
 
@@ -102,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="set a live stats period (default 2 s) on running guests that have none, "
         "so their safety floor is known",
     )
+    add_regulator_arguments(parser)
     parser.add_argument("--version", action="version", version=f"balloon-tui {__version__}")
     return parser
 
@@ -181,20 +185,26 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.theme is not None and (problem := _unknown_theme(args.theme)):
         return _fail(problem)
 
-    # Imported late: --help and --version must not need libvirt.
-    from balloon_tui.core.audit import AuditError, AuditLog, default_audit_path
-    from balloon_tui.virt.fleet import Fleet
-
-    audit = AuditLog(args.audit_log or default_audit_path())
-    if args.once:
-        return _once(uris, args.readonly, args.json, audit)
-
     from balloon_tui.core.safety import DEFAULT_POLICY, SafetyPolicy
 
     policy = SafetyPolicy(
         DEFAULT_POLICY.min_margin_kib if args.floor_margin is None else args.floor_margin,
         DEFAULT_POLICY.margin_fraction if args.floor_fraction is None else args.floor_fraction,
     )
+    regulator = regulator_options(args, policy)
+    if isinstance(regulator, str):
+        return _fail(regulator)
+
+    # Imported late: --help and --version must not need libvirt.
+    from balloon_tui.core.audit import AuditError, AuditLog, default_audit_path
+    from balloon_tui.virt.fleet import Fleet
+
+    if args.once:
+        from balloon_tui.report import run_once
+
+        return run_once(uris, args.readonly, args.json, regulator, _fail, ONCE_WAIT_SECONDS)
+
+    audit = AuditLog(args.audit_log or default_audit_path())
     fleet = Fleet(uris, readonly=args.readonly, interval=args.refresh, audit=audit)
     # A host that does not answer within this is shown "connecting" in the app instead of
     # holding up the others (the open goes on in the background).
@@ -217,7 +227,12 @@ def _main(argv: Sequence[str] | None) -> int:
             return _fail(f"{exc} (give another --audit-log PATH, or --readonly)")
     # With several hosts, one that is down now is shown as "disconnected — retrying".
     return _interactive(
-        fleet, mouse=not args.no_mouse, policy=policy, arm_stats=args.arm_stats, theme=args.theme
+        fleet,
+        mouse=not args.no_mouse,
+        policy=policy,
+        arm_stats=args.arm_stats,
+        theme=args.theme,
+        regulator=regulator,
     )
 
 
@@ -254,7 +269,9 @@ def _interactive(
     policy: SafetyPolicy | None = None,
     arm_stats: int | None = None,
     theme: str | None = None,
+    regulator: RegulatorOptions | None = None,
 ) -> int:
+    from balloon_tui.core.regulator_settings import DEFAULT_OPTIONS
     from balloon_tui.core.safety import DEFAULT_POLICY
     from balloon_tui.tui.factory import create_app
 
@@ -265,6 +282,7 @@ def _interactive(
         arm_stats=arm_stats,
         theme=theme,
         user_config=True,
+        regulator=regulator or DEFAULT_OPTIONS,
     )
     tune_gc()
     return _run_until_signalled(app, fleet, mouse)
@@ -367,32 +385,3 @@ def _unknown_theme(name: str) -> str | None:
     if name in names:
         return None
     return f"there is no theme {name!r}; choose one of: {', '.join(names)}"
-
-
-def _once(uris: list[str | None], readonly: bool, as_json: bool, audit: object) -> int:
-    from rich.console import Console
-
-    from balloon_tui.core.model import FleetSnapshot, HostSnapshot
-    from balloon_tui.report import print_table, snapshot_json
-    from balloon_tui.virt.fleet import Fleet
-
-    fleet = Fleet(uris, readonly=readonly, on_snapshot=lambda _s: None, on_write=lambda _r: None)
-    errors = fleet.connect_all(timeout=ONCE_WAIT_SECONDS)
-    silent = [w.session.uri for w in fleet.workers.values() if not w.session.connected]
-    for error in errors.values():
-        _fail(str(error))
-    for uri in silent:
-        if uri not in errors:
-            _fail(f"cannot open {uri}: no answer within {ONCE_WAIT_SECONDS:.0f} s")
-    if errors or silent:
-        return 2
-    hosts: list[HostSnapshot] = [w.session.poll() for w in fleet.workers.values()]
-    fleet.stop()
-    snapshot = FleetSnapshot(tuple(hosts))
-    if as_json:
-        print(snapshot_json(snapshot))
-    else:
-        # Piped output (scripts, bug reports) is not cut to 80 columns.
-        width = None if sys.stdout.isatty() else 200
-        print_table(snapshot, Console(highlight=False, width=width))
-    return 0

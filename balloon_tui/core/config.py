@@ -3,6 +3,10 @@
     theme = "balloon-dark"                                    # remembered by the theme picker
     hosts = ["qemu+ssh://a/system", "qemu+ssh://b/system"]    # used when no -c is given
 
+    [budget]                      # the regulator's budget per host (`budget_setting`)
+    default = "80%"               # every host without its own entry (--budget wins over it)
+    "qemu+ssh://a/system" = "200G"  # this host's own: wins over --budget too
+
 `hosts` says which machines the tool acts on, so a mistake in it is an error that stops the
 program (`configured_hosts`): falling back to libvirt's default URI would point it at another
 host without a word. A bad `theme` only costs a colour scheme: the app reports it and uses
@@ -21,6 +25,7 @@ import tomlkit
 import tomlkit.exceptions
 
 from balloon_tui.core.display import shown, visible
+from balloon_tui.core.regulator_settings import Budget, RegulatorError, parse_budget
 from balloon_tui.core.uris import EXAMPLE, UriError, check_uri
 
 HEADER = "# balloon-tui settings (balloon-tui changes only the keys it sets; edit freely)\n"
@@ -117,6 +122,56 @@ def theme_setting(data: dict[str, Any], path: Path) -> str | None:
     if theme is not None and not isinstance(theme, str):
         raise ConfigError(path, f"must be a theme name in quotes, not {_brief(theme)}", "theme")
     return theme
+
+
+BUDGET_KEY = "budget"
+BUDGET_DEFAULT = "default"
+_BUDGET_FORMS = 'a size or a percentage of host RAM in quotes, like "48G" or "80%"'
+
+
+def budget_setting(
+    data: dict[str, Any], path: Path
+) -> tuple[Budget | None, tuple[tuple[str, Budget], ...]]:
+    """The `[budget]` table: its `default` (None when not given) and each host's own budget,
+    keyed by the host's URI as written with -c or in `hosts`. `budget = "75%"` alone is
+    the default. ConfigError naming the key for anything else: a budget the autopilot
+    would act on must be what the operator meant."""
+    if BUDGET_KEY not in data:
+        return None, ()
+    table = data[BUDGET_KEY]
+    if isinstance(table, str):
+        return _budget(table, path, BUDGET_KEY), ()
+    if not isinstance(table, dict):
+        raise ConfigError(
+            path,
+            f'must be a table of budgets ([budget] with default = "80%" and host URIs as '
+            f"keys) or one budget in quotes; not {_brief(table)}",
+            BUDGET_KEY,
+        )
+    default: Budget | None = None
+    hosts: list[tuple[str, Budget]] = []
+    for name, value in table.items():
+        if name == BUDGET_DEFAULT:
+            default = _budget(value, path, f"{BUDGET_KEY}.{BUDGET_DEFAULT}")
+            continue
+        where = f"{BUDGET_KEY}.{shown(repr(name), 60)}"
+        try:
+            uri = check_uri(name)
+        except UriError as exc:
+            raise ConfigError(
+                path, f"not {BUDGET_DEFAULT} and not a host's URI: {exc}", where
+            ) from None
+        hosts.append((uri, _budget(value, path, where)))
+    return default, tuple(hosts)
+
+
+def _budget(value: object, path: Path, where: str) -> Budget:
+    if not isinstance(value, str):
+        raise ConfigError(path, f"must be {_BUDGET_FORMS}; not {_brief(value)}", where)
+    try:
+        return parse_budget(value)
+    except RegulatorError as exc:
+        raise ConfigError(path, str(exc).removeprefix("--budget: "), where) from None
 
 
 def set_config_value(path: Path, key: str, value: str) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 
-from balloon_tui.core.model import DomainKey, DomainSnapshot, HostSnapshot
+from balloon_tui.core.model import DomainKey, DomainSnapshot, HostSnapshot, HostStatus
 from balloon_tui.core.regulator import HostPlan, plan_host
 from balloon_tui.core.regulator_inputs import GuestInput, GuestSample
 from balloon_tui.core.regulator_settings import DEFAULT_SETTINGS, Budget, RegulatorSettings
@@ -27,6 +27,8 @@ from balloon_tui.core.regulator_settings import DEFAULT_SETTINGS, Budget, Regula
 # keep one in two). The p95 of 75 samples ignores the top 3; the 30 s pressure window
 # still holds seven, and the newest poll is always added by `inputs`.
 SAMPLES_PER_WINDOW = 75
+
+_ANSWERED = frozenset({HostStatus.OK, HostStatus.SLOW})
 
 
 class RegulatorFeed:
@@ -42,11 +44,14 @@ class RegulatorFeed:
         self._guests: dict[str, dict[DomainKey, deque[GuestSample]]] = {}
 
     def add(self, host: HostSnapshot) -> None:
-        """One poll of a host that answered (OK or SLOW: a disconnected host's guests are
-        unknown, not gone). The same poll twice adds nothing. A poll closer than
-        `spacing_s` to the last one sampled costs nothing: `inputs` takes the newest
-        numbers from the snapshot it is given. Guests the host no longer has, or that
-        stopped, are forgotten (a guest that starts again starts afresh)."""
+        """One poll of a host. Only a host that answered counts (OK or SLOW): a disconnected
+        host's guests are unknown, not gone. The same poll twice adds nothing. A poll closer
+        than `spacing_s` to the last one sampled costs nothing: `inputs` takes the newest
+        numbers from the snapshot it is given. At the next sampled poll, guests the host no
+        longer has, or that stopped, are forgotten (a guest that starts again starts
+        afresh)."""
+        if host.status not in _ANSWERED:
+            return
         at = host.taken_at
         uri = host.uri
         last = self._polled.get(uri)

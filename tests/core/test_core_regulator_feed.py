@@ -164,6 +164,17 @@ def test_a_poll_without_stats_keeps_what_was_kept() -> None:
     assert len(nothing) == 0
 
 
+def test_a_host_that_did_not_answer_forgets_nothing() -> None:
+    feed = RegulatorFeed()
+    feed.add(host(T0, dom()))
+    for status in (HostStatus.DISCONNECTED, HostStatus.CONNECTING, HostStatus.SKIPPED):
+        down = HostSnapshot(URI, status, taken_at=T0 + 10 * SPACING)
+        feed.add(down)
+    assert [s.at for s in feed.samples(key())] == [T0]
+    feed.add(dataclasses.replace(host(T0 + SPACING, dom()), status=HostStatus.SLOW))
+    assert [s.at for s in feed.samples(key())] == [T0, T0 + SPACING]
+
+
 def test_hosts_are_kept_apart() -> None:
     feed = RegulatorFeed()
     other = dataclasses.replace(dom(), host_uri="qemu+ssh://b/system")

@@ -16,6 +16,7 @@ from balloon_tui.tui.state import FleetView
 from balloon_tui.tui.widgets.proposalline import ProposalLine, cut_words, fit_line, proposal_parts
 from balloon_tui.tui.widgets.slider import BalloonSlider
 from balloon_tui.tui.widgets.statusbar import StatusBar
+from balloon_tui.tui.widgets.table import DomainTable
 from balloon_tui.tui.widgets.tablerows import cells_for, column_widths, sort_value, table_columns
 
 GROW_REASON = "grow to 3.00 GiB: swapping 12.0 MiB/s"
@@ -146,8 +147,10 @@ async def test_the_table_draws_the_proposals_and_sorts_by_them(fake):
         assert (cell(idle), cell(busy), cell(quiet)) == ("↓5.00G", "↑3.00G", "–")
         lines = [table.render_line(y).text for y in range(1, 4)]
         assert any("idle" in line and "↓5.00G" in line for line in lines)
-        table.sort_by("prop", reverse=True)
+        # A click on its header sorts by it, the biggest moves first, as the other sizes.
+        await pilot.click(DomainTable, offset=(table.column_x("prop") + 3, 0))
         await pilot.pause()
+        assert table.sort_column == "prop" and table.sort_reverse
         assert [app.rows[k].domain.name for k in table.ordered_keys] == ["idle", "busy", "quiet"]
         assert "prop▼" in table.render_line(0).text
         # Narrowed to 80 columns the column goes, and so does sorting by it.

@@ -64,18 +64,23 @@ def test_an_offline_hosts_proposal_is_greyed_like_the_rest_of_its_row():
     assert cell.plain == "↓1.00G" and cell.spans == [] and cell.style == render.STYLE_DIM
 
 
-def test_the_column_is_there_where_name_and_bar_keep_their_room_and_not_at_80():
-    rows = [RowView(dom("analytics-warehouse-etl-nightly-batch-worker", 1), None)]
+def test_the_column_is_there_with_proposals_where_name_and_bar_keep_room_and_not_at_80():
+    guest = dom("analytics-warehouse-etl-nightly-batch-worker", 1)
+    rows = [RowView(guest, None, proposal=_proposal(guest, GIB))]
     wide = column_widths(rows, 119, False)
     assert wide["prop"] == 7 and wide["name"] >= 16 and wide["bar"] >= 12
     keys = [key for key, _label, _width in table_columns(wide, False)]
     assert keys[keys.index("target") + 1] == "prop"
+    # Beside the wide screen's panel (a 160-column terminal): the bar gives up cells for it.
+    beside = column_widths(rows, 88, False)
+    assert beside["prop"] == 7 and beside["name"] == 16 and beside["bar"] == 6
     narrow = column_widths(rows, 79, False)
     assert "prop" not in narrow
     assert "prop" not in [key for key, _label, _width in table_columns(narrow, False)]
     assert narrow["name"] == 16  # as before the column existed
-    # Every column on screen fits the width it was laid out for.
-    for total, widths in ((119, wide), (79, narrow)):
+    # No plan anywhere: no column, the table as it was before the regulator.
+    assert column_widths([RowView(guest, None)], 119, False) == {"name": 32, "bar": 30}
+    for total, widths in ((119, wide), (88, beside), (79, narrow)):
         assert sum(w + 2 for _k, _l, w in table_columns(widths, False)) <= total
 
 
@@ -129,8 +134,7 @@ async def test_the_table_draws_the_proposals_and_sorts_by_them(fake):
         quiet = dom("quiet", 3, maximum=8 * GIB, actual=4 * GIB)
         await emit(app, pilot, host(idle, busy, quiet))
         table = app.table
-        assert "prop" in table.column_keys and "prop" in table.sorts
-        assert "prop" in table.render_line(0).text
+        assert "prop" not in table.column_keys and "prop" not in table.sorts
         await _show(
             app,
             pilot,
@@ -140,6 +144,9 @@ async def test_the_table_draws_the_proposals_and_sorts_by_them(fake):
                 quiet.key: _proposal(quiet, None, "at its share, 4.00 GiB"),
             },
         )
+
+        assert "prop" in table.column_keys and "prop" in table.sorts  # the first plan came
+        assert "prop" in table.render_line(0).text
 
         def cell(domain) -> str:
             return table.get_cell(row_key(*domain.key), "prop").plain

@@ -272,10 +272,10 @@ class StatusBar(Horizontal):
         self._show_regulation()
 
     def _show_regulation(self) -> None:
-        labels = host_labels(self._hosts or [])
-        line = regulation_text(
-            self._regulation, labels, self._selected, self.size.width < COMPACT_BELOW
-        )
+        regulation = self._regulation
+        # Names only when the line names a host (several of them): this runs every tick.
+        labels = host_labels(self._hosts or []) if len(regulation) > 1 else {}
+        line = regulation_text(regulation, labels, self._selected, self.size.width < COMPACT_BELOW)
         widget = self.query_one("#regulation", Static)
         widget.set_class(line is not None, "-shown")
         update_if_changed(widget, line if line is not None else "")

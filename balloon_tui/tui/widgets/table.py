@@ -90,6 +90,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._sorted_by: tuple[str, bool] | None = None
         self._row_total = 0  # rows last shown, before the filter
+        self._proposing = False  # a row has a proposal: the prop column may be shown
         self._widths: dict[str, int] = {}
         self._columns: tuple[tuple[str, str, int], ...] = ()  # (key, label, width) on screen
         # Row key -> (the view it was built from, its line); dropped when the context moves.
@@ -146,7 +147,11 @@ class DomainTable(ScrollView, can_focus=True):
             or (self._sorted_by != (self.sort_column, self.sort_reverse))
         )
         self._row_total = len(rows)
-        relabel = False  # a name or its ✖ mark changed: the name column may need resizing
+        # A name or its ✖ mark changed, or the first proposal came or the last went: the
+        # columns may change.
+        proposing = any(r.proposal is not None for r in rows)
+        relabel = proposing != self._proposing
+        self._proposing = proposing
         changed: list[str] = []
         views: dict[str, RowView] = {}
         column = self.sort_column

@@ -19,6 +19,7 @@ from balloon_tui.core.display import shown, visible
 from balloon_tui.tui import render
 from balloon_tui.tui.render import RowView
 
+PROP_WIDTH = 7  # ↓1.50G, !↑1.50G, ! stuck
 # (key, label, fixed width or None); "name", "host" and "bar" are sized by the table's layout.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("name", "name", None),
@@ -26,7 +27,7 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("state", "state", 10),
     ("max", "max", 6),
     ("target", "target", 7),
-    ("prop", "prop", 7),  # the regulator's proposal: only where the table has room for it
+    ("prop", "prop", PROP_WIDTH),  # the regulator's proposal: see OPTIONAL
     ("actual", "actual", 7),
     ("used", "used", 6),
     ("bar", "memory", None),
@@ -38,8 +39,9 @@ NAME_MIN, NAME_MAX = 8, 32
 HOST_MAX = 24
 BAR_MIN, BAR_MAX = 6, 40
 NAME_READABLE, BAR_READABLE = 16, 12  # what a tight table gives each before the other grows
-# Shown only when, with them, name and bar keep their readable widths (not at 80 columns:
-# there the panel and the status line say what the regulator proposes).
+# The regulator's column: shown when a row has a proposal and name and bar keep a readable
+# name and the bar's least width next to it (not at 80 columns: there the panel and the
+# status line say what the regulator proposes).
 OPTIONAL = frozenset({"prop"})
 
 
@@ -63,12 +65,11 @@ def column_widths(rows: Sequence[RowView], total: int, show_host: bool) -> dict[
     fixed = sum(w + pad for k, _l, w in COLUMNS if w is not None and k not in OPTIONAL)
     fixed += 2 * pad + (host_need + pad if show_host else 0)
     optional = {}
-    for key, _label, width in COLUMNS:
-        if key in OPTIONAL and width is not None:
-            readable = min(name_need, NAME_READABLE) + BAR_READABLE
-            if total - fixed - width - pad >= readable:
-                optional[key] = width
-                fixed += width + pad
+    if any(r.proposal is not None for r in rows):
+        width = PROP_WIDTH
+        if total - fixed - width - pad >= min(name_need, NAME_READABLE) + BAR_MIN:
+            optional["prop"] = width
+            fixed += width + pad
     rest = max(0, total - fixed)
     # A long name grows past NAME_READABLE only once the bar has BAR_READABLE cells.
     name = max(NAME_MIN, min(name_need, max(min(name_need, NAME_READABLE), rest - BAR_READABLE)))

@@ -143,7 +143,7 @@ APP_KEYS: tuple[KeyAction, ...] = (
         "s",
         "cycle_sort",
         "sort",
-        "sort by name → actual → used → max (→ host)",
+        "sort by name → actual → used → max (→ prop → host)",
         "View",
     ),
     KeyAction(
@@ -192,7 +192,7 @@ TABLE_KEYS: tuple[tuple[str, str], ...] = (
     ("enter", "go to the slider of the chosen guest"),
     ("click a row", "choose that guest; click it again: go to its slider"),
     ("tab / shift+tab", "move between the table and the slider"),
-    ("click header", "sort by that column (name, max, actual, used)"),
+    ("click header", "sort by that column (name, max, actual, used, prop)"),
 )
 FILTER_KEYS: tuple[tuple[str, str], ...] = (
     ("typing", "narrows the table to names containing the text"),

@@ -34,6 +34,7 @@ STYLE_ERROR = "balloon.error"
 STYLE_OK = "balloon.ok"
 STYLE_CAUTION = "balloon.caution"
 STYLE_OFF = "balloon.off"
+STYLE_PROPOSAL = "balloon.proposal"
 STYLE_DIM = "dim"
 
 # Name -> Textual style on the theme's variables (tui/themes.py gives every theme all of them).
@@ -50,6 +51,7 @@ THEME_STYLES: dict[str, str] = {
     STYLE_OK: "$text-success",
     STYLE_CAUTION: "$text-warning",
     STYLE_OFF: "$balloon-taken",
+    STYLE_PROPOSAL: "bold $balloon-proposal",
 }
 
 # For Rich renderables drawn outside a widget's Content (a Rich Table, a plain Rich console):
@@ -67,6 +69,7 @@ FALLBACK_STYLES: dict[str, str] = {
     STYLE_OK: "green",
     STYLE_CAUTION: "yellow",
     STYLE_OFF: "bright_black",
+    STYLE_PROPOSAL: "bold green",
 }
 
 
@@ -114,6 +117,9 @@ MARK_STALLED = "⚠"
 MARK_WRITING = "…"
 MARK_ERROR = "✖"
 MARK_OUTSIDE = "≠"
+MARK_PROPOSAL = "◇"  # the regulator's proposed target: the slider's ◆ not yet set
+MARK_NOT_RESPONDING = "!"  # the regulator gave up shrinking it: its balloon does not move
+NOT_RESPONDING_WORD = "stuck"
 
 _STATE_STYLES = {
     DomainState.RUNNING: STYLE_OK,
@@ -244,6 +250,27 @@ def target_text(row: RowView) -> Text:
     return Text.assemble(
         (mark, style), (f"{short_size(row.target_kib):>6}", style or ""), justify="right"
     )
+
+
+def proposal_text(row: RowView) -> Text:
+    """The regulator's word in a table cell: ↓1.50G (shrink to), ↑2.10G (grow to), – (no
+    target, the panel says why), ! when it is not responding; empty without a plan."""
+    proposal = row.proposal
+    if proposal is None:
+        return Text("", justify="right")
+    text = Text(justify="right")
+    if proposal.not_responding:
+        text.append(MARK_NOT_RESPONDING, STYLE_WARN)
+    target = proposal.target_kib
+    if target is None:
+        if proposal.not_responding:
+            text.append(f" {NOT_RESPONDING_WORD}", STYLE_WARN)
+        else:
+            text.append("–", STYLE_DIM)
+        return text
+    mark = MARK_INFLATE if target < row.domain.actual_kib else MARK_DEFLATE
+    text.append(f"{mark}{short_size(target)}", STYLE_PROPOSAL)
+    return text
 
 
 def used_text(row: RowView) -> Text:

@@ -6,13 +6,14 @@ telling the operator; `rows` is what the table and the panel show.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from textual.notifications import SeverityLevel
 
 from balloon_tui.core.display import counted
 from balloon_tui.core.model import DomainKey, HostSnapshot, HostStatus
+from balloon_tui.core.regulator import Proposal
 from balloon_tui.tui.history import History
 from balloon_tui.tui.pending import PendingWrites
 from balloon_tui.tui.render import RowView
@@ -83,10 +84,14 @@ class FleetView:
             return [Event(f"{name}: {host.status.word}{guests}", severity)]
         return []
 
-    def build_rows(self) -> list[RowView]:
+    def build_rows(self, proposals: Mapping[DomainKey, Proposal] | None = None) -> list[RowView]:
         """One RowView per guest; last tick's object when nothing it shows has changed, so
-        that the table's diff is an identity check for the guests that stood still."""
+        that the table's diff is an identity check for the guests that stood still.
+
+        `proposals`: the regulator's last plans, by guest (a guest left out has none); a plan
+        makes new Proposal objects, so a row is built again when its proposal is another."""
         now = self.clock()
+        proposals = proposals or {}
         pending = self.pending
         before = self.rows
         rows = []
@@ -95,9 +100,11 @@ class FleetView:
             for domain in host.domains:
                 key = domain.key
                 previous = before.get(key)
+                proposal = proposals.get(key)
                 if (
                     previous is not None
                     and previous.domain is domain
+                    and previous.proposal is proposal
                     and previous.offline is offline
                     and previous.target_kib == domain.target_kib  # not a target of ours gone
                     and domain.stats.last_update is None  # else its age moves with the clock
@@ -116,6 +123,7 @@ class FleetView:
                         stale=domain.stats_stale(now),
                         age=domain.stats_age(now),
                         offline=offline,
+                        proposal=proposal,
                     )
                 )
         self.rows = {row.domain.key: row for row in rows}

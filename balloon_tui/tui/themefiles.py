@@ -44,6 +44,7 @@ BALLOON_COLOURS: dict[str, str] = {
     "floor": "the safety floor: slider f",
     "pending": "a target sent, waiting for libvirt: …",
     "stale": "guest statistics too old to trust: the word 'stale'",
+    "proposal": "the regulator's proposed target: the table's prop column, slider ◇",
 }
 
 _DEFAULTS_DARK = {
@@ -54,6 +55,7 @@ _DEFAULTS_DARK = {
     "floor": "#C678DD",
     "pending": "#7FC8F8",
     "stale": "#E5A050",
+    "proposal": "#98C379",
 }
 _DEFAULTS_LIGHT = {
     "used": "#0B7A85",
@@ -63,6 +65,7 @@ _DEFAULTS_LIGHT = {
     "floor": "#8E3FA6",
     "pending": "#0969DA",
     "stale": "#B35900",
+    "proposal": "#2E7D32",
 }
 _DEFAULTS_ANSI = {
     "used": "ansi_cyan",
@@ -72,6 +75,7 @@ _DEFAULTS_ANSI = {
     "floor": "ansi_magenta",
     "pending": "ansi_bright_cyan",
     "stale": "ansi_yellow",
+    "proposal": "ansi_green",
 }
 
 _COLOUR_KEYS = (

@@ -15,7 +15,10 @@ from tuihelpers import until
 
 import balloon_tui
 import screenshots
+from balloon_tui.core.regulator import HostPlan, Proposal
 from balloon_tui.tui import BalloonApp
+from balloon_tui.tui.render import HostRegulation
+from balloon_tui.tui.widgets.statusbar import StatusBar
 
 DEMO = Path(balloon_tui.__file__).resolve().parent / "demo" / "demo.xml"
 
@@ -99,3 +102,76 @@ def test_typed_entry_dialog_with_an_error(snap_compare):
 
 def test_typed_entry_dialog_with_a_value(snap_compare):
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=_typing_a_target("1.5G"))
+
+
+# The regulator's word on the demo's guests, by name: (target GiB or None, reason, not
+# responding). Hand-written: these pictures are about how proposals are drawn.
+DEMO_PROPOSALS: dict[str, tuple[float | None, str, bool]] = {
+    "analytics-warehouse-etl-nightly-batch-worker": (
+        19.0,
+        "shrink to 19.0 GiB: 10.0 GiB idle (p95 of 5 min), host over budget by 14.5 GiB; "
+        "1.00 GiB this round",
+        False,
+    ),
+    "build-runner": (
+        5.7,
+        "shrink to 5.70 GiB: 3.00 GiB idle (p95 of 5 min), host over budget "
+        "by 14.5 GiB; 307 MiB this round",
+        False,
+    ),
+    "cache-redis": (None, "no guest stats (is its virtio_balloon driver loaded?)", False),
+    "db-primary": (None, "at its share, 48.0 GiB", False),
+    "db-replica": (None, "paused: its balloon cannot move", False),
+    "dns-small": (None, "at its share, 384 MiB", False),
+    "legacy-no-balloon": (None, "no balloon device", False),
+    "monitoring": (
+        None,
+        "not responding: asked 1.00 GiB, still at 1.50 GiB after 12 s; no further shrink",
+        True,
+    ),
+    "staging-api": (None, "shut off: nothing to balloon", False),
+    "web-frontend-01": (3.4, "grow to 3.40 GiB: swapping 12.0 MiB/s", False),
+    "windows-desktop": (None, "no guest stats (is its virtio_balloon driver loaded?)", False),
+}
+
+
+def _show_proposals(app: BalloonApp, *, autopilot: bool) -> None:
+    """What the regulator shows after a round: the table's column, the panel, the status."""
+    proposals = {}
+    for row in app.rows.values():
+        target, reason, stuck = DEMO_PROPOSALS.get(row.domain.name, (None, "", False))
+        if reason:
+            kib = round(target * 1024 * 1024) if target is not None else None
+            proposals[row.domain.key] = Proposal(row.domain.key, kib, reason, not_responding=stuck)
+    uri = next(iter(app.main.hosts))
+    actual = sum(r.domain.actual_kib for r in app.rows.values() if r.domain.state.is_active)
+    change = sum(
+        p.target_kib - app.rows[k].domain.actual_kib
+        for k, p in proposals.items()
+        if p.target_kib is not None
+    )
+    plan = HostPlan(120 * 1024 * 1024, actual, actual + change, change, 0, proposals)
+    app.table.show(app.main.view.build_rows(proposals))
+    app.main.show_panel()
+    app.main.query_one(StatusBar).show_regulation(
+        {uri: HostRegulation(plan, autopilot=autopilot, next_round_s=6.2 if autopilot else None)}
+    )
+
+
+def test_main_screen_80x24_with_proposals(snap_compare):
+    async def run_before(pilot) -> None:
+        await _ready(pilot)
+        _show_proposals(pilot.app, autopilot=False)
+        await pilot.pause()
+
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_main_screen_120x40_with_proposals_and_the_autopilot(snap_compare):
+    async def run_before(pilot) -> None:
+        await _ready(pilot)
+        _select(pilot.app, "web-frontend-01")
+        _show_proposals(pilot.app, autopilot=True)
+        await pilot.pause()
+
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)

@@ -17,6 +17,7 @@ from balloon_tui.tui.history import Sample
 from balloon_tui.tui.render import RowView, short_size
 from balloon_tui.tui.widgets.gueststats import GuestStatsView
 from balloon_tui.tui.widgets.history import HistoryView
+from balloon_tui.tui.widgets.proposalline import ProposalLine
 from balloon_tui.tui.widgets.quiet import update_if_changed
 from balloon_tui.tui.widgets.slider import BalloonSlider
 from balloon_tui.tui.widgets.statusbar import host_name
@@ -170,6 +171,7 @@ class MemoryPanel(VerticalScroll, can_focus=False):
         yield Static("no guest selected", id="panel-title")
         yield Static("", id="panel-legend")
         yield BalloonSlider(id="slider")
+        yield ProposalLine(id="panel-proposal")
         yield Static("", id="panel-progress")
         yield HistoryView(self.window, id="panel-history")
         yield GuestStatsView(id="panel-stats")
@@ -197,6 +199,7 @@ class MemoryPanel(VerticalScroll, can_focus=False):
                 update_if_changed(self.query_one(part, Static), "")
             self.slider.clear()  # no drag can be committed, no key can reach a guest
             self.slider.disabled = True
+            self.query_one(ProposalLine).show(None, can_apply=False)
             self.query_one(GuestStatsView).domain = None
             self.query_one(HistoryView).show([], 0.0, 1)
             return
@@ -205,6 +208,7 @@ class MemoryPanel(VerticalScroll, can_focus=False):
         update_if_changed(self.query_one("#panel-legend", Static), legend_text(view))
         slider = self.slider
         slider.disabled = view.readonly or not domain.device.present or view.row.offline
+        proposal = view.row.proposal
         slider.set_live(
             subject=domain.key,
             maximum=domain.maximum_kib,
@@ -212,7 +216,9 @@ class MemoryPanel(VerticalScroll, can_focus=False):
             actual=domain.actual_kib,
             used=domain.used_kib,
             floor=view.floor_kib,
+            proposal=proposal.target_kib if proposal is not None else None,
         )
+        self.query_one(ProposalLine).show(proposal, can_apply=not slider.disabled)
         progress = drag_text(slider.value) if slider.dragging else progress_text(view.row)
         update_if_changed(self.query_one("#panel-progress", Static), progress)
         self.query_one(HistoryView).show(view.samples, view.now, domain.maximum_kib)

@@ -68,6 +68,8 @@ class BalloonSlider(Widget, can_focus=True):
     actual: reactive[int | None] = reactive(None, init=False)
     used: reactive[int | None] = reactive(None, init=False)
     floor: reactive[int | None] = reactive(None, init=False)
+    proposal: reactive[int | None] = reactive(None, init=False)
+    """The regulator's proposed target, marked on the track (under the handle)."""
 
     class Changed(Message):
         """The handle moved (dragging or a key); nothing is written."""
@@ -135,8 +137,11 @@ class BalloonSlider(Widget, can_focus=True):
         actual: int | None,
         used: int | None,
         floor: int | None,
+        proposal: int | None = None,
     ) -> None:
-        """Show live data; during a drag of the same subject the handle stays put."""
+        """Show live data; during a drag of the same subject the handle stays put.
+
+        `proposal`: the regulator's proposed target, marked ◇ on the track (None: no mark)."""
         dragging_this = self._dragging and subject == self.subject
         if self._dragging and not dragging_this:
             self._cancel_drag()
@@ -146,6 +151,7 @@ class BalloonSlider(Widget, can_focus=True):
             self.actual = actual
             self.used = used
             self.floor = floor
+            self.proposal = proposal
             self._live_value = target
             if not dragging_this:
                 self.maximum = maximum
@@ -157,7 +163,7 @@ class BalloonSlider(Widget, can_focus=True):
         with self.prevent(BalloonSlider.Changed):
             self.subject = None
             self._live_value = 0
-            self.actual = self.used = self.floor = None
+            self.actual = self.used = self.floor = self.proposal = None
             self.maximum = 0
             self.value = 0
 
@@ -207,7 +213,12 @@ class BalloonSlider(Widget, can_focus=True):
         track = Text(
             track.plain.replace(render.GLYPH_BALLOONED, TRACK), no_wrap=True, spans=track.spans
         )
-        at = self.x_of(self.value)
+        if self.proposal is not None:
+            spot = self.x_of(self.proposal)
+            track = (
+                track[:spot] + Text(render.MARK_PROPOSAL, render.STYLE_PROPOSAL) + track[spot + 1 :]
+            )
+        at = self.x_of(self.value)  # drawn last: the handle covers the proposal's mark
         track = track[:at] + Text(HANDLE, self.handle_style()) + track[at + 1 :]
         marks = [" "] * width
         styles: list[str] = [""] * width

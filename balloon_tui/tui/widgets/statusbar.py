@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from balloon_tui.core.display import plural, visible
 from balloon_tui.core.model import HostSnapshot, HostStatus
+from balloon_tui.core.regulator import HostPlan
 from balloon_tui.core.summary import MemorySummary, summarize
 from balloon_tui.core.writes import ApplyMode
 from balloon_tui.tui import render
-from balloon_tui.tui.render import short_size
+from balloon_tui.tui.render import HostRegulation, short_size
 from balloon_tui.tui.widgets.quiet import update_if_changed
 
 FETCH_SHOWN_SECONDS = 0.1  # the status bar shows a host's poll time from this on
@@ -154,6 +156,65 @@ HOST_LINES_MAX = 3
 COMPACT_BELOW = 120
 
 
+def plan_words(plan: HostPlan, compact: bool) -> str:
+    """`HostPlan.summary`; compact: the budget and what the proposals change, short sizes
+    (the host's line above already says its actual)."""
+    if not compact:
+        return plan.summary
+    change = plan.change_kib
+    words = f"budget {short_size(plan.budget_kib)} · "
+    if change:
+        words += f"proposals {'free' if change < 0 else 'need'} {short_size(abs(change))}"
+    else:
+        words += "nothing to change"
+    if plan.short_kib:
+        words += f" · short by {short_size(plan.short_kib)}"
+    return words
+
+
+def host_regulation_text(regulation: HostRegulation, compact: bool) -> Text:
+    """One host's regulator: its plan (or why there is none) and its autopilot."""
+    plan = regulation.plan
+    if plan is None:
+        text = Text(visible(regulation.note or "no plan yet"), render.STYLE_DIM)
+    elif plan.short_kib:
+        text = Text(f"{render.MARK_STALLED} {plan_words(plan, compact)}", render.STYLE_WARN)
+    else:
+        text = Text(plan_words(plan, compact))
+    if regulation.autopilot:
+        text.append(" · ", render.STYLE_DIM)
+        text.append(f"{render.MARK_PROPOSAL} autopilot on", render.STYLE_PROPOSAL)
+        if regulation.next_round_s is not None:
+            seconds = max(0, math.ceil(regulation.next_round_s))
+            text.append(f" · {'next' if compact else 'next round in'} {seconds} s")
+    return text
+
+
+def regulation_text(
+    regulation: Mapping[str, HostRegulation],
+    labels: Mapping[str, str],
+    selected: str | None,
+    compact: bool,
+) -> Text | None:
+    """One line: the selected host's regulator (else the first host's), and how many other
+    hosts have one and how many of them run the autopilot. None: no regulator anywhere."""
+    if not regulation:
+        return None
+    uri = selected if selected is not None and selected in regulation else next(iter(regulation))
+    text = Text("regulator ", render.STYLE_DIM, end="")
+    others = [r for u, r in regulation.items() if u != uri]
+    if others:
+        text.append(f"{labels.get(uri) or visible(uri)}: ", "bold")
+    text.append_text(host_regulation_text(regulation[uri], compact))
+    if others:
+        pilots = sum(1 for r in others if r.autopilot)
+        more = f" · +{len(others)} {plural(len(others), 'host')}"
+        if pilots:
+            more += f" ({pilots} on autopilot)"
+        text.append(more, render.STYLE_DIM)
+    return text
+
+
 def mode_text(mode: ApplyMode) -> Text:
     return Text.assemble(("mode ", render.STYLE_DIM), (mode.label, "bold"), (" (p)", "dim"))
 
@@ -161,7 +222,10 @@ def mode_text(mode: ApplyMode) -> Text:
 class StatusBar(Horizontal):
     DEFAULT_CSS = """
     StatusBar { height: auto; }
-    StatusBar > #hosts { width: 1fr; height: auto; }
+    StatusBar > #lines { width: 1fr; height: auto; }
+    StatusBar > #lines > Static { height: auto; }
+    StatusBar > #lines > #regulation { display: none; text-wrap: nowrap; text-overflow: ellipsis; }
+    StatusBar > #lines > #regulation.-shown { display: block; }
     StatusBar > #mode { width: auto; padding: 0 1; }
     StatusBar > #readonly {
         width: auto; padding: 0 1; display: none;
@@ -171,13 +235,17 @@ class StatusBar(Horizontal):
     """
 
     _hosts: list[HostSnapshot] | None = None
+    _regulation: Mapping[str, HostRegulation] = {}
+    _selected: str | None = None
 
     def on_resize(self) -> None:
         if self._hosts is not None:
             self.show_hosts(self._hosts)
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("connecting…", style=render.STYLE_DIM), id="hosts")
+        with Vertical(id="lines"):
+            yield Static(Text("connecting…", style=render.STYLE_DIM), id="hosts")
+            yield Static("", id="regulation")
         yield Static(mode_text(ApplyMode.LIVE), id="mode")
         yield Static("READ-ONLY", id="readonly")
 
@@ -193,6 +261,24 @@ class StatusBar(Horizontal):
                 lines.append(fleet_text(hosts, compact))
         content = Text("\n").join(lines) if lines else Text("connecting…", style="dim")
         update_if_changed(self.query_one("#hosts", Static), content)
+        self._show_regulation()
+
+    def show_regulation(
+        self, regulation: Mapping[str, HostRegulation], selected: str | None = None
+    ) -> None:
+        """The regulator's line (host URI -> its state): the `selected` host's (a URI: the
+        selected guest's host), else the first one's, and a count of the others."""
+        self._regulation, self._selected = regulation, selected
+        self._show_regulation()
+
+    def _show_regulation(self) -> None:
+        regulation = self._regulation
+        # Names only when the line names a host (several of them): this runs every tick.
+        labels = host_labels(self._hosts or []) if len(regulation) > 1 else {}
+        line = regulation_text(regulation, labels, self._selected, self.size.width < COMPACT_BELOW)
+        widget = self.query_one("#regulation", Static)
+        widget.set_class(line is not None, "-shown")
+        update_if_changed(widget, line if line is not None else "")
 
     def show_mode(self, mode: ApplyMode, readonly: bool) -> None:
         update_if_changed(self.query_one("#mode", Static), mode_text(mode))

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
-from rich.console import JustifyMethod
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -31,16 +30,17 @@ from balloon_tui.tui.widgets.tablerows import (
     PADDING,
     cells_for,
     column_widths,
+    header_text,
     line_strip,
     line_text,
     name_width,
     sort_value,
     styled,
+    table_columns,
 )
 
 SORTS: tuple[str, ...] = ("name", "actual", "used", "max")
 HEADER = 1  # the header line above the rows
-RIGHT_ALIGNED = frozenset({"max", "target", "actual", "used", "age"})  # numbers: labels too
 
 
 class _GuestMessage(Message):
@@ -90,6 +90,7 @@ class DomainTable(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._sorted_by: tuple[str, bool] | None = None
         self._row_total = 0  # rows last shown, before the filter
+        self._proposing = False  # a row has a proposal: the prop column may be shown
         self._widths: dict[str, int] = {}
         self._columns: tuple[tuple[str, str, int], ...] = ()  # (key, label, width) on screen
         # Row key -> (the view it was built from, its line); dropped when the context moves.
@@ -146,7 +147,11 @@ class DomainTable(ScrollView, can_focus=True):
             or (self._sorted_by != (self.sort_column, self.sort_reverse))
         )
         self._row_total = len(rows)
-        relabel = False  # a name or its ✖ mark changed: the name column may need resizing
+        # A name or its ✖ mark changed, or the first proposal came or the last went: the
+        # columns may change.
+        proposing = any(r.proposal is not None for r in rows)
+        relabel = proposing != self._proposing
+        self._proposing = proposing
         changed: list[str] = []
         views: dict[str, RowView] = {}
         column = self.sort_column
@@ -215,8 +220,10 @@ class DomainTable(ScrollView, can_focus=True):
 
     @property
     def sorts(self) -> tuple[str, ...]:
-        """The sort keys; with several hosts also "host", which groups guests by host."""
-        return (*SORTS, "host") if self.show_host else SORTS
+        """The sort keys; "prop" while its column is shown; with several hosts also "host",
+        which groups guests by host."""
+        sorts = (*SORTS, "prop") if "prop" in self._widths else SORTS
+        return (*sorts, "host") if self.show_host else sorts
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
         """Sort by one of `sorts`; sizes largest first unless told otherwise."""
@@ -296,16 +303,8 @@ class DomainTable(ScrollView, can_focus=True):
         return styled(strip, scroll_x, width, base, None)
 
     def _header_strip(self) -> Strip:
-        cells = []
-        for key, label, width in self._columns:
-            justify: JustifyMethod = "right" if key in RIGHT_ALIGNED else "left"
-            if key == self.sort_column:
-                arrow = "▼" if self.sort_reverse else "▲"
-                text = Text(label + arrow, style="bold", justify=justify)
-            else:
-                text = Text(label, justify=justify)
-            cells.append((text, width))
-        return line_strip(self.app.console, line_text(cells))
+        header = header_text(self._columns, self.sort_column, self.sort_reverse)
+        return line_strip(self.app.console, header)
 
     def _row_strip(self, key: str) -> Strip:
         context = (self.app.theme, self._columns)
@@ -394,11 +393,9 @@ class DomainTable(ScrollView, can_focus=True):
         if widths == self._widths and self._columns:
             return False
         self._widths = widths
-        self._columns = tuple(
-            (key, label, width if width is not None else widths[key])
-            for key, label, width in COLUMNS
-            if key != "host" or self.show_host
-        )
+        self._columns = table_columns(widths, self.show_host)
+        if self.sort_column not in self.sorts:  # its column went: sorted by nothing on screen
+            self.sort_column, self.sort_reverse = "name", False
         return True
 
     def on_resize(self) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -19,6 +19,7 @@ from balloon_tui.core.display import shown, visible
 from balloon_tui.tui import render
 from balloon_tui.tui.render import RowView
 
+PROP_WIDTH = 7  # ↓1.50G, !↑1.50G, ! stuck
 # (key, label, fixed width or None); "name", "host" and "bar" are sized by the table's layout.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("name", "name", None),
@@ -26,16 +27,22 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("state", "state", 10),
     ("max", "max", 6),
     ("target", "target", 7),
+    ("prop", "prop", PROP_WIDTH),  # the regulator's proposal: see OPTIONAL
     ("actual", "actual", 7),
     ("used", "used", 6),
     ("bar", "memory", None),
     ("age", "age", 5),
 )
 PADDING = 1  # one blank cell each side of every column
+RIGHT_ALIGNED = frozenset({"max", "target", "prop", "actual", "used", "age"})  # labels too
 NAME_MIN, NAME_MAX = 8, 32
 HOST_MAX = 24
 BAR_MIN, BAR_MAX = 6, 40
 NAME_READABLE, BAR_READABLE = 16, 12  # what a tight table gives each before the other grows
+# The regulator's column: shown when a row has a proposal and name and bar keep a readable
+# name and the bar's least width next to it (not at 80 columns: there the panel and the
+# status line say what the regulator proposes).
+OPTIONAL = frozenset({"prop"})
 
 
 def column_widths(rows: Sequence[RowView], total: int, show_host: bool) -> dict[str, int]:
@@ -55,16 +62,31 @@ def column_widths(rows: Sequence[RowView], total: int, show_host: bool) -> dict[
             HOST_MAX,
             max((cell_len(visible(uri)) for uri in {r.domain.host_uri for r in rows}), default=4),
         )
-    fixed = sum(w + pad for _k, _l, w in COLUMNS if w is not None)
+    fixed = sum(w + pad for k, _l, w in COLUMNS if w is not None and k not in OPTIONAL)
     fixed += 2 * pad + (host_need + pad if show_host else 0)
+    optional = {}
+    if any(r.proposal is not None for r in rows):
+        width = PROP_WIDTH
+        if total - fixed - width - pad >= min(name_need, NAME_READABLE) + BAR_MIN:
+            optional["prop"] = width
+            fixed += width + pad
     rest = max(0, total - fixed)
     # A long name grows past NAME_READABLE only once the bar has BAR_READABLE cells.
     name = max(NAME_MIN, min(name_need, max(min(name_need, NAME_READABLE), rest - BAR_READABLE)))
     bar = max(BAR_MIN, min(BAR_MAX, rest - name))
-    widths = {"name": name, "bar": bar}
+    widths = {"name": name, "bar": bar, **optional}
     if show_host:
         widths["host"] = max(4, host_need)
     return widths
+
+
+def table_columns(widths: dict[str, int], show_host: bool) -> tuple[tuple[str, str, int], ...]:
+    """(key, label, width) of the columns on screen, left to right, for `column_widths`."""
+    return tuple(
+        (key, label, widths[key] if width is None or key in OPTIONAL else width)
+        for key, label, width in COLUMNS
+        if (key != "host" or show_host) and (key not in OPTIONAL or key in widths)
+    )
 
 
 def cells_for(view: RowView, widths: dict[str, int], show_host: bool) -> dict[str, Text]:
@@ -78,6 +100,8 @@ def cells_for(view: RowView, widths: dict[str, int], show_host: bool) -> dict[st
     cells["state"] = render.state_text(domain.state)
     cells["max"] = render.size_text(domain.maximum_kib)
     cells["target"] = render.target_text(view)
+    if "prop" in widths:
+        cells["prop"] = render.proposal_text(view)
     cells["actual"] = render.size_text(domain.actual_kib)
     cells["used"] = render.used_text(view)
     cells["bar"] = render.row_bar(view, widths.get("bar", BAR_MIN))
@@ -102,7 +126,20 @@ def sort_value(view: RowView, column: str) -> tuple[Any, ...]:
         return (domain.actual_kib, name)
     if column == "used":
         return (domain.used_kib if domain.used_kib is not None else -1, name)
+    if column == "prop":
+        return (*proposal_rank(view), name)
     return (domain.maximum_kib, name)
+
+
+def proposal_rank(view: RowView) -> tuple[int, int]:
+    """Largest first: the biggest moves proposed, then guests not responding, then those
+    with a reason but no target, then those without a plan."""
+    proposal = view.proposal
+    if proposal is None:
+        return (-1, 0)
+    if proposal.target_kib is not None:
+        return (2, abs(proposal.target_kib - view.domain.actual_kib))
+    return (1 if proposal.not_responding else 0, 0)
 
 
 def line_text(cells: Sequence[tuple[Text, int]]) -> Text:
@@ -118,6 +155,20 @@ def line_text(cells: Sequence[tuple[Text, int]]) -> Text:
         line.append_text(cell)
         line.append(pad)
     return line
+
+
+def header_text(columns: Sequence[tuple[str, str, int]], sort_column: str, reverse: bool) -> Text:
+    """The header line: the labels, the sort column's bold with ▲ (or ▼ reversed)."""
+    cells = []
+    for key, label, width in columns:
+        justify: JustifyMethod = "right" if key in RIGHT_ALIGNED else "left"
+        if key == sort_column:
+            arrow = "▼" if reverse else "▲"
+            text = Text(label + arrow, style="bold", justify=justify)
+        else:
+            text = Text(label, justify=justify)
+        cells.append((text, width))
+    return line_text(cells)
 
 
 def line_strip(console: Console, line: Text) -> Strip:

@@ -7,6 +7,8 @@ safety floor) -> Fleet writer thread -> `WriteDone` -> `done`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -14,7 +16,7 @@ from balloon_tui.core.model import DomainKey, DomainSnapshot
 from balloon_tui.core.safety import Assessment
 from balloon_tui.core.sizes import MINIMUM_KIB, format_compact
 from balloon_tui.core.undo import UndoHistory
-from balloon_tui.core.writes import TargetRequest, WriteResult, WriteSource
+from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult, WriteSource
 from balloon_tui.tui.render import RowView
 from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
 from balloon_tui.tui.screens.entry import TargetEntryScreen
@@ -36,6 +38,18 @@ class WriteGuard:
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
         self.undo_history = UndoHistory()  # per guest: the targets before ours, for `u`
+        self._batched = 0  # inside `batch()`: the views are drawn once, at its end
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes at once (`Y`, an autopilot round): one redraw, not one per write."""
+        self._batched += 1
+        try:
+            yield
+        finally:
+            self._batched -= 1
+            if not self._batched:
+                self.screen.refresh_views()
 
     # -- the one way to libvirt ---------------------------------------------------------------
     def submit_target(
@@ -48,6 +62,8 @@ class WriteGuard:
         reason: str | None = None,
         seen: DomainSnapshot | None = None,
         release: bool = False,
+        ask_below_floor: bool = True,
+        mode: ApplyMode | None = None,
     ) -> bool:
         """Ask the Fleet to set a target. The only caller of `Fleet.request_target`.
 
@@ -59,6 +75,11 @@ class WriteGuard:
 
         `source` (and the regulator's `reason`) go to the audit; `detail` ("key +64M") says
         more in the log panel, which shows the source when there is none.
+
+        The regulator's bulk writes (`Y`, the autopilot) pass `ask_below_floor=False`: a
+        target that now meets the floor is skipped and logged, never put to a dialog per
+        guest. `mode` overrides the apply mode (the autopilot writes live only: its targets
+        follow the guests' use and are not meant for their next boot).
         """
         screen = self.screen
         label = detail or source.value
@@ -81,7 +102,7 @@ class WriteGuard:
             domain.uuid,
             domain.name,
             target,
-            screen.mode.for_state(domain.state),
+            (mode or screen.mode).for_state(domain.state),
             previous_kib=row.target_kib,
             source=source,
             reason=reason,
@@ -89,6 +110,13 @@ class WriteGuard:
         current = current_target(row)
         assessment = screen.policy.assess(domain, target, screen.clock(), current)
         if assessment.needs_confirmation:
+            if not ask_below_floor:
+                screen.log_panel.add(
+                    f"{domain.name}: {format_compact(target)} skipped ({label}): "
+                    f"{assessment.reason}",
+                    "warning",
+                )
+                return False
             self.confirm(request, row, current, assessment, label)
             return False
         self._send(request, current, label)
@@ -100,6 +128,7 @@ class WriteGuard:
         assert fleet is not None
         undo = request.source is WriteSource.UNDO
         self.undo_history.sent(request.key, current, request.target_kib, undo=undo)
+        screen.regulation.set_by_hand(request.key, request.source)
         screen.pending.sent(request)
         fleet.request_target(request)
         forced = ", below the safety floor: confirmed" if request.forced else ""
@@ -107,7 +136,8 @@ class WriteGuard:
             f"{request.name}: target {format_compact(request.target_kib)} "
             f"requested ({label}, {request.mode.label}{forced})"
         )
-        screen.refresh_views()
+        if not self._batched:
+            screen.refresh_views()
 
     def confirm(
         self,
@@ -151,6 +181,7 @@ class WriteGuard:
         """The Fleet's writer thread answered (`WriteDone`)."""
         screen = self.screen
         screen.pending.result(result)
+        screen.regulation.write_settled(result.request.key)
         if result.ok:
             screen.log_panel.add(result.summary)
         else:

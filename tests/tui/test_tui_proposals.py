@@ -175,7 +175,9 @@ async def test_the_panel_says_the_proposal_and_the_slider_marks_it(fake):
         guest = dom("a", 1, maximum=8 * GIB, actual=6 * GIB)
         await emit(app, pilot, host(guest))
         line = app.query_one(ProposalLine)
-        assert not line.display  # no plan yet: no line, no blank either
+        # The app's own first plan: no stats, so no proposal, and the panel says why.
+        assert line.display
+        assert line.text.plain.startswith("regulator: no guest stats")
         await _show(app, pilot, {guest.key: _proposal(guest, 7 * GIB, GROW_REASON)})
         assert line.display
         assert line.text.plain == f"◇ proposal: {GROW_REASON} · y to apply"

@@ -49,6 +49,7 @@ def help_table() -> Group:
 
     titles = {
         "Target": "The selected guest (from the table or the slider)",
+        "Regulator": "The regulator: proposed targets and the autopilot",
         "View": "View",
         "App": "App",
     }

@@ -39,6 +39,7 @@ from balloon_tui.tui.history import History
 from balloon_tui.tui.keys import PRIORITY_ACTIONS, SCREEN_KEYS
 from balloon_tui.tui.messages import SnapshotsReady, StatsArmed, WriteDone
 from balloon_tui.tui.pending import PendingWrites
+from balloon_tui.tui.regulation import Regulation
 from balloon_tui.tui.render import RowView
 from balloon_tui.tui.screens.help import HelpScreen
 from balloon_tui.tui.screens.hosts import ALL_HOSTS, HostsScreen
@@ -90,6 +91,7 @@ class MainScreen(Screen[None]):
         # --arm-stats: set this stats period on running guests that have none, once each.
         self.guests = GuestWatch(self, auto_arm_period=arm_stats)
         self.credentials = CredentialBroker(self)
+        self.regulation = Regulation(self, regulator)
 
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -144,6 +146,11 @@ class MainScreen(Screen[None]):
         if fleet.readonly:
             self.log_panel.add("read-only: balloon-tui shows the balloons and writes nothing")
         fleet.use_prompt(self.credentials.ask)  # URIs that need credentials ask in a dialog
+        if self.regulator_options.autopilot and not fleet.readonly:
+            for uri in fleet.uris:
+                self.regulation.switch_on(uri)
+        # The status line counts down to the autopilot's next round.
+        self.set_interval(1.0, self._count_down)
         fleet.start()
 
     async def close(self) -> None:
@@ -184,6 +191,9 @@ class MainScreen(Screen[None]):
                         if event.notify:
                             self.notify(event.message, title=event.title, severity=event.severity)
                 self.refresh_views()
+                # After the rows: a proposal applied now is checked against what is shown.
+                if self.regulation.after_snapshots(hosts):
+                    self.refresh_views()
             self.guests.after_snapshots(hosts)
         except Exception:  # a surprise in one tick must not end the session
             self.log_panel.add("internal error applying a snapshot:", "error")
@@ -201,9 +211,20 @@ class MainScreen(Screen[None]):
             self.guests.stats_armed(message.result)
 
     def refresh_views(self) -> None:
-        self.table.show(self.view.build_rows())
+        self.table.show(self.view.build_rows(self.regulation.proposals))
         self.query_one(StatusBar).show_hosts(list(self.view.hosts.values()))
+        self._show_regulation()
         self.show_panel()
+
+    def _count_down(self) -> None:
+        if self.regulation.autopilot:  # idle otherwise: nothing on the line moves
+            self._show_regulation()
+
+    def _show_regulation(self) -> None:
+        if not self.closing_down():
+            self.query_one(StatusBar).show_regulation(
+                self.regulation.status(), self.selected[0] if self.selected else None
+            )
 
     def show_panel(self) -> None:
         row = self.rows.get(self.selected) if self.selected else None
@@ -230,6 +251,7 @@ class MainScreen(Screen[None]):
     def watch_selected(self, key: DomainKey | None) -> None:
         if key is not None:
             self.lost_name = None
+        self._show_regulation()  # the status line speaks of the selected guest's host
         self.show_panel()
 
     def watch_mode(self, mode: ApplyMode) -> None:
@@ -291,6 +313,15 @@ class MainScreen(Screen[None]):
 
     def action_undo_target(self) -> None:
         self.writes.undo()
+
+    def action_apply_proposal(self) -> None:
+        self.regulation.accept_selected()
+
+    def action_apply_host_proposals(self) -> None:
+        self.regulation.accept_host()
+
+    def action_toggle_autopilot(self) -> None:
+        self.regulation.toggle_autopilot()
 
     def action_arm_stats(self) -> None:
         self.guests.arm_selected()

@@ -34,6 +34,7 @@ from balloon_tui.tui.widgets.tablerows import (
     line_strip,
     line_text,
     name_width,
+    proposing,
     sort_value,
     styled,
     table_columns,
@@ -149,9 +150,9 @@ class DomainTable(ScrollView, can_focus=True):
         self._row_total = len(rows)
         # A name or its ✖ mark changed, or the first proposal came or the last went: the
         # columns may change.
-        proposing = any(r.proposal is not None for r in rows)
-        relabel = proposing != self._proposing
-        self._proposing = proposing
+        now_proposing = proposing(rows)
+        relabel = now_proposing != self._proposing
+        self._proposing = now_proposing
         changed: list[str] = []
         views: dict[str, RowView] = {}
         column = self.sort_column

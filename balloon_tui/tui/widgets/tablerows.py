@@ -65,7 +65,7 @@ def column_widths(rows: Sequence[RowView], total: int, show_host: bool) -> dict[
     fixed = sum(w + pad for k, _l, w in COLUMNS if w is not None and k not in OPTIONAL)
     fixed += 2 * pad + (host_need + pad if show_host else 0)
     optional = {}
-    if any(r.proposal is not None for r in rows):
+    if proposing(rows):
         width = PROP_WIDTH
         if total - fixed - width - pad >= min(name_need, NAME_READABLE) + BAR_MIN:
             optional["prop"] = width
@@ -129,6 +129,15 @@ def sort_value(view: RowView, column: str) -> tuple[Any, ...]:
     if column == "prop":
         return (*proposal_rank(view), name)
     return (domain.maximum_kib, name)
+
+
+def proposing(rows: Sequence[RowView]) -> bool:
+    """Some guest has something to propose (a target, or a balloon not responding): a
+    plan where every guest merely says why not (no stats, paused) needs no column."""
+    return any(
+        (p := r.proposal) is not None and (p.target_kib is not None or p.not_responding)
+        for r in rows
+    )
 
 
 def proposal_rank(view: RowView) -> tuple[int, int]:

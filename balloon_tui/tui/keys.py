@@ -127,6 +127,16 @@ APP_KEYS: tuple[KeyAction, ...] = (
         "Target",
     ),
     KeyAction(
+        "policy.edit",
+        "o",
+        "o",
+        "edit_policy",
+        "policy",
+        "regulator options: the guest's min, max and shares",
+        "Target",
+        priority=True,
+    ),
+    KeyAction(
         "filter",
         "slash",
         "/",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from balloon_tui.core.guestpolicy import PolicyResult
 from balloon_tui.core.statsperiod import StatsPeriodResult
 from balloon_tui.core.writes import WriteResult
 
@@ -20,5 +21,13 @@ class WriteDone(Message):
 
 class StatsArmed(Message):
     def __init__(self, result: StatsPeriodResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class PolicyStored(Message):
+    """A guest's regulator policy was stored, or not (`Fleet.set_policy`'s answer)."""
+
+    def __init__(self, result: PolicyResult) -> None:
         super().__init__()
         self.result = result

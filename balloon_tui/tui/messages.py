@@ -26,8 +26,10 @@ class StatsArmed(Message):
 
 
 class PolicyStored(Message):
-    """A guest's regulator policy was stored, or not (`Fleet.set_policy`'s answer)."""
+    """A guest's regulator policy was stored, or not (`Fleet.set_policy`'s answer); `words`:
+    the policy as the log says it (its defaults named for the guest it was sent to)."""
 
-    def __init__(self, result: PolicyResult) -> None:
+    def __init__(self, result: PolicyResult, words: str) -> None:
         super().__init__()
         self.result = result
+        self.words = words

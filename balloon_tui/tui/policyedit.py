@@ -63,23 +63,24 @@ def submit(screen: MainScreen, seen: DomainSnapshot, policy: GuestPolicy) -> boo
     if row is None:
         return False
     now = row.domain
+    words = policy_words(policy, now.maximum_kib)
     if policy == now.policy and now.policy_note is None:
-        screen.notify(f"{now.name}: the policy is already {policy_words(policy)}: nothing to store")
+        screen.notify(f"{now.name}: the policy is already {words}: nothing to store")
         return False
     fleet = screen.fleet
     assert fleet is not None  # not read-only
     request = PolicyRequest(
         now.host_uri, now.uuid, now.name, policy, now.policy, source=WriteSource.TYPED
     )
-    screen.log_panel.add(f"{now.name}: storing policy {policy_words(policy)}")
-    fleet.set_policy(request, lambda result: screen.post_from_thread(PolicyStored(result)))
+    screen.log_panel.add(f"{now.name}: storing policy {words}")
+    fleet.set_policy(request, lambda result: screen.post_from_thread(PolicyStored(result, words)))
     return True
 
 
-def stored(screen: MainScreen, result: PolicyResult) -> None:
-    """The Fleet's writer thread answered (`PolicyStored`)."""
+def stored(screen: MainScreen, result: PolicyResult, words: str) -> None:
+    """The Fleet's writer thread answered (`PolicyStored`); `words` describe what was sent."""
     if result.ok:
-        screen.log_panel.add(f"{result.summary}: {policy_words(result.request.policy)}")
+        screen.log_panel.add(f"{result.summary}: {words}")
         screen.notify(result.summary, title="regulator policy")
         return
     screen.log_panel.add(result.summary, "error")

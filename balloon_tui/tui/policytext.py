@@ -8,10 +8,11 @@ from balloon_tui.core.model import DEFAULT_GUEST_POLICY, DomainSnapshot, GuestPo
 from balloon_tui.tui import render
 
 
-def policy_words(policy: GuestPolicy) -> str:
-    """`min 1.00G · max 4.00G · shares 500`; a bound left to its default names that default."""
+def policy_words(policy: GuestPolicy, maximum_kib: int) -> str:
+    """`min 1.00G · max 4.00G · shares 500` for a guest with this maximum; a bound left to
+    its default names that default (min: the safety floor; max: the maximum)."""
     low = "floor" if policy.min_kib is None else render.short_size(policy.min_kib)
-    high = "maximum" if policy.max_kib is None else render.short_size(policy.max_kib)
+    high = render.short_size(maximum_kib if policy.max_kib is None else policy.max_kib)
     shares = f"shares {policy.shares}" + (" (left alone)" if policy.shares == 0 else "")
     return f"min {low} · max {high} · {shares}"
 
@@ -22,7 +23,7 @@ def policy_line(domain: DomainSnapshot) -> Text | None:
     text = Text()
     if domain.policy != DEFAULT_GUEST_POLICY:
         text.append("policy: ", render.STYLE_DIM)
-        text.append(policy_words(domain.policy))
+        text.append(policy_words(domain.policy, domain.maximum_kib))
     if domain.policy_note:
         if text:
             text.append("\n")

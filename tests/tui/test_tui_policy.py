@@ -268,7 +268,7 @@ async def test_a_fleet_that_cannot_store_policies_says_so(fake):
         said = "this connection cannot store regulator policies"
         await until(lambda: f"alpha: policy not stored: {said}" in _notes(app), what="the error")
         assert app.log_panel.lines_written[-2:] == [
-            "alpha: storing policy min floor · max maximum · shares 10",
+            "alpha: storing policy min floor · max 4.00G · shares 10",
             f"alpha: policy not stored: {said}",
         ]
 

@@ -203,7 +203,7 @@ class MainScreen(Screen[None]):
 
     def on_policy_stored(self, message: PolicyStored) -> None:
         if not self.closing_down():
-            policyedit.stored(self, message.result)
+            policyedit.stored(self, message.result, message.words)
 
     def refresh_views(self) -> None:
         self.table.show(self.view.build_rows())

@@ -62,7 +62,9 @@ def check_line(policy: GuestPolicy | str, domain: DomainSnapshot, floor_kib: int
     """What the inputs mean, or the error; with what a valid policy will do to this guest."""
     if isinstance(policy, str):
         return Text(f"{render.MARK_ERROR} {visible(policy)}", style=render.STYLE_ERROR)
-    line = Text.assemble(("= ", render.STYLE_DIM), (policy_words(policy), "bold"))
+    line = Text.assemble(
+        ("= ", render.STYLE_DIM), (policy_words(policy, domain.maximum_kib), "bold")
+    )
     if policy.min_kib is not None and floor_kib is not None and policy.min_kib < floor_kib:
         line.append(
             f"\nmin is below the safety floor {render.short_size(floor_kib)}: the floor holds",
@@ -95,7 +97,7 @@ class PolicyScreen(ModalScreen[GuestPolicy | None]):
     PolicyScreen #policy-rows { height: auto; margin: 1 0 0 0; }
     PolicyScreen .policy-row { height: 1; }
     PolicyScreen .policy-row Label { width: 8; }
-    PolicyScreen .policy-row Input { width: 14; }
+    PolicyScreen .policy-row Input { width: 14; background: $panel; }
     PolicyScreen .policy-default { width: 1fr; margin: 0 0 0 1; color: $text-muted; }
     PolicyScreen #policy-check { height: auto; min-height: 1; margin: 1 0 0 0; }
     PolicyScreen #policy-hint { color: $text-muted; margin: 1 0 0 0; }
@@ -144,14 +146,16 @@ class PolicyScreen(ModalScreen[GuestPolicy | None]):
                         yield Static(default, classes="policy-default")
             yield Static("", id="policy-check")
             yield Static(
-                "sizes as 1.5G, 1536M, 75% (of max), or MiB; the regulator proposes within "
-                "[min, max] and shares out the rest of the host's budget by shares",
+                "sizes: 1.5G, 1536M, 75% (of max), or MiB\n"
+                "shares: its weight in what is left of the host's budget",
                 id="policy-hint",
             )
 
     def _stored_line(self) -> Text:
         domain = self.domain
-        text = Text.assemble(("stored: ", render.STYLE_DIM), policy_words(domain.policy))
+        text = Text.assemble(
+            ("stored: ", render.STYLE_DIM), policy_words(domain.policy, domain.maximum_kib)
+        )
         if domain.policy == GuestPolicy():
             text.append(" (the defaults)", render.STYLE_DIM)
         if domain.policy_note:  # built by core from foreign metadata: visible, bounded

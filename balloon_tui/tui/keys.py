@@ -210,7 +210,7 @@ FILTER_KEYS: tuple[tuple[str, str], ...] = (
     ("escape", "clear the filter"),
 )
 MODAL_KEYS: tuple[tuple[str, str], ...] = (
-    ("enter", "apply the typed target, log in; in a floor warning: Cancel"),
+    ("enter", "apply the typed target or policy, log in; in a floor warning: Cancel"),
     ("tab, enter", "in a floor warning: set the target anyway"),
     ("escape", "cancel / close; skip a host's log-in"),
     ("ctrl+p", "command palette: every action by name"),

@@ -6,12 +6,15 @@ connections, guests changed on the app's own connection (each test:/// open has 
 
 from __future__ import annotations
 
+import json
+
 import libvirt
 import pytest
-from nodefiles import GIB, MIB, DomainSpec, domain_xml
+from nodefiles import GIB, MIB, SHUTOFF, DomainSpec, domain_xml
 from textual.widgets import Input
 from tuihelpers import dom, emit, host, make_app, plain, ready, select, until
 
+from balloon_tui.core.audit import AuditLog
 from balloon_tui.core.guestpolicy import PolicyRequest
 from balloon_tui.core.model import DEFAULT_GUEST_POLICY, GuestPolicy, HostStatus
 from balloon_tui.tui import create_app
@@ -281,3 +284,46 @@ async def test_no_guest_selected_opens_no_dialog(fake):
         await pilot.pause()
         assert not isinstance(app.screen, PolicyScreen)
         assert "select a guest first" in _notes(app)
+
+
+async def test_a_shut_off_guest_keeps_it_in_its_config_audited_from_the_palette(node, tmp_path):
+    path = tmp_path / "audit.jsonl"
+    specs = [DomainSpec("off", max_kib=4 * GIB, current_kib=2 * GIB, runstate=SHUTOFF)]
+    app = make_app([node(specs)], refresh=3600.0, fleet_options={"audit": AuditLog(path)})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await select(app, pilot, "off")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "regulator options"
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, PolicyScreen), what="the dialog")
+        _fill(app.screen, max="2G")
+        await pilot.press("enter")
+        stored = "off: policy stored (config): min floor · max 2.00G · shares 1000"
+        await until(lambda: stored in app.log_panel.lines_written, what="the result")
+        app.fleet.refresh()
+        await until(lambda: _policy(app, "off") == GuestPolicy(None, 2 * GIB), what="read back")
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    policy = [r for r in lines if r["action"] == "policy"]
+    assert [(r["phase"], r["source"], r["max_kib"]) for r in policy] == [
+        ("attempt", "typed", 2 * GIB),
+        ("result", "typed", 2 * GIB),
+    ]
+    assert policy[1]["ok"] is True and policy[1]["flags"] == libvirt.VIR_DOMAIN_AFFECT_CONFIG
+
+
+async def test_a_host_offline_when_the_key_is_pressed_opens_no_dialog(fake):
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        alpha = dom("alpha", 1, actual=2 * GIB)
+        await emit(app, pilot, host(alpha))
+        await select(app, pilot, "alpha")
+        await emit(app, pilot, host(alpha, taken_at=1001.0, status=HostStatus.DISCONNECTED))
+        await pilot.press("o")
+        await pilot.pause()
+        assert not isinstance(app.screen, PolicyScreen)
+        assert "refused (policy): alpha's host is disconnected — retrying" in (
+            app.log_panel.lines_written
+        )

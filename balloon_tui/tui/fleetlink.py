@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from balloon_tui.core.guestpolicy import PolicyRequest, PolicyResult
 from balloon_tui.core.model import HostSnapshot
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.writes import TargetRequest, WriteResult
@@ -25,7 +26,7 @@ CredentialPrompt = Callable[[str, list[tuple[int, str]]], list[str] | None]
 class FleetLike(Protocol):
     """Everything the UI asks of a Fleet (balloon_tui.virt.fleet.Fleet satisfies it).
 
-    The last two are optional: a fleet without them (a test fake, a benchmark) subclasses
+    The last three are optional: a fleet without them (a test fake, a benchmark) subclasses
     this protocol and inherits the defaults, so the UI never probes with getattr.
     """
 
@@ -47,6 +48,10 @@ class FleetLike(Protocol):
     ) -> None:
         """Set a live stats period; `done` gets the result (on any thread)."""
         done(StatsPeriodResult(request, False, "this connection cannot arm guest stats"))
+
+    def set_policy(self, request: PolicyRequest, done: Callable[[PolicyResult], None]) -> None:
+        """Store a guest's regulator policy; `done` gets the result (on any thread)."""
+        done(PolicyResult(request, False, "this connection cannot store regulator policies"))
 
     def use_prompt(self, prompt: CredentialPrompt) -> None:
         """Ask for missing credentials with `prompt` (the app's dialog); by default the

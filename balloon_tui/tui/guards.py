@@ -207,10 +207,11 @@ class WriteGuard:
         return None if self.drag_holds() else self.screen.selected_row()
 
     def intended_row(
-        self, key: DomainKey | None, seen: DomainSnapshot | None, label: str
+        self, key: DomainKey | None, seen: DomainSnapshot | None, label: str, what: str = "target"
     ) -> RowView | None:
         """The row of the guest the operator acted on, if a write to it still means what
-        the operator meant; else None, after saying why nothing is written."""
+        the operator meant; else None, after saying why nothing is written (`what`: the
+        thing not set, "target" or "policy")."""
         screen = self.screen
         if key is None:
             screen.notify("select a guest first", severity="warning")
@@ -218,24 +219,24 @@ class WriteGuard:
         row = screen.rows.get(key)
         if row is None:
             name = seen.name if seen is not None else screen.guests.gone_name(key)
-            self.not_written(name, f"{name} is gone (undefined or migrated)", label)
+            self.not_written(name, f"{name} is gone (undefined or migrated)", label, what)
             return None
         if row.offline:
             screen.guests.offline(row.domain, label)
             return None
         now = row.domain
         if seen is not None and now.name != seen.name:
-            self.not_written(seen.name, f"{seen.name} is now called {now.name}", label)
+            self.not_written(seen.name, f"{seen.name} is now called {now.name}", label, what)
             return None
         if seen is not None and now.state.is_active != seen.state.is_active:
-            self.not_written(now.name, f"{now.name} is now {now.state.word}", label)
+            self.not_written(now.name, f"{now.name} is now {now.state.word}", label, what)
             return None
         return row
 
-    def not_written(self, name: str, problem: str, label: str) -> None:
+    def not_written(self, name: str, problem: str, label: str, what: str = "target") -> None:
         message = f"{problem}: nothing was written"
         self.screen.log_panel.add(f"refused ({label}): {message}", "warning")
-        self.screen.notify(message, title=f"{name}: target not set", severity="warning")
+        self.screen.notify(message, title=f"{name}: {what} not set", severity="warning")
 
     def _already(self, row: RowView, target_kib: int, where: str) -> bool:
         """A key that would not move the target sends nothing (and says so)."""

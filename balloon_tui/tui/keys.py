@@ -154,6 +154,16 @@ APP_KEYS: tuple[KeyAction, ...] = (
         "Regulator",
     ),
     KeyAction(
+        "policy.edit",
+        "o",
+        "o",
+        "edit_policy",
+        "policy",
+        "regulator options: the guest's min, max and shares",
+        "Regulator",
+        priority=True,
+    ),
+    KeyAction(
         "filter",
         "slash",
         "/",
@@ -227,7 +237,7 @@ FILTER_KEYS: tuple[tuple[str, str], ...] = (
     ("escape", "clear the filter"),
 )
 MODAL_KEYS: tuple[tuple[str, str], ...] = (
-    ("enter", "apply the typed target, log in; in a floor warning: Cancel"),
+    ("enter", "apply the typed target or policy, log in; in a floor warning: Cancel"),
     ("tab, enter", "in a floor warning: set the target anyway"),
     ("escape", "cancel / close; skip a host's log-in"),
     ("ctrl+p", "command palette: every action by name"),

@@ -14,6 +14,7 @@ from balloon_tui.core.model import Convergence, HostSnapshot
 from balloon_tui.core.writes import ApplyMode
 from balloon_tui.tui import render
 from balloon_tui.tui.history import Sample
+from balloon_tui.tui.policytext import policy_line
 from balloon_tui.tui.render import RowView, short_size
 from balloon_tui.tui.widgets.gueststats import GuestStatsView
 from balloon_tui.tui.widgets.history import HistoryView
@@ -125,6 +126,10 @@ def title_text(view: PanelView) -> Text:
     hint = stats_hint(view)
     if hint:
         text.append(f"\n{render.MARK_STALLED} {hint}", render.STYLE_WARN)
+    policy = policy_line(domain)
+    if policy is not None:
+        text.append("\n")
+        text.append_text(policy)
     return text
 
 

@@ -80,6 +80,7 @@ def submit(screen: MainScreen, seen: DomainSnapshot, policy: GuestPolicy) -> boo
 def stored(screen: MainScreen, result: PolicyResult, words: str) -> None:
     """The Fleet's writer thread answered (`PolicyStored`); `words` describe what was sent."""
     if result.ok:
+        screen.regulation.write_settled(result.request.key)  # plan with it at the next poll
         screen.log_panel.add(f"{result.summary}: {words}")
         screen.notify(result.summary, title="regulator policy")
         return

@@ -167,7 +167,7 @@ def _share_out(movable: list[_Guest], surplus: int) -> None:
     # `movable` is in key order and the sort is stable, so ties go to the smaller key.
     per_share = [(g.high - g.need) / g.shares for g in open_]
     open_ = [open_[i] for i in sorted(range(len(open_)), key=per_share.__getitem__)]
-    weight = sum(g.shares for g in open_)
+    weight = sum([g.shares for g in open_])
     remaining = surplus
     for index, g in enumerate(open_):
         room = g.high - g.need
@@ -177,7 +177,9 @@ def _share_out(movable: list[_Guest], surplus: int) -> None:
             weight -= g.shares
             continue
         for rest in open_[index:]:
-            rest.share = rest.need + min(rest.high - rest.need, rest.shares * remaining // weight)
+            room = rest.high - rest.need
+            part = rest.shares * remaining // weight
+            rest.share = rest.need + (part if part < room else room)
         return
 
 
@@ -215,7 +217,7 @@ def _targets(movable: list[_Guest], room: int, settings: RegulatorSettings) -> N
     for want, g in urgent + calm:
         if room <= 0:
             break
-        granted = min(want, room)
+        granted = want if want < room else room
         g.target += granted
         room -= granted
 
@@ -272,7 +274,7 @@ def plan_host(
         if active:
             fixed += guest.actual_kib
         proposals[guest.key] = Proposal(guest.key, None, why)
-    needs = sum(g.need for g in movable)
+    needs = sum([g.need for g in movable])
     available = budget_kib - fixed
     short = max(0, needs - available)
     if short:

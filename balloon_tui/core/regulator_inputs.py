@@ -111,6 +111,24 @@ def _column_rate(
     return total / (last_at - first_at)
 
 
+def _rates(
+    values: list[int | None],
+    samples: Sequence[GuestSample],
+    offset: int,
+    parts: tuple[tuple[int, int], ...],
+) -> list[float | None]:
+    """`_column_rate` of values[a:b] for each (a, b) in `parts`, the column checked once:
+    when it has no gaps and no reset, neither has any part of it."""
+    if None in values or values != sorted(cast("list[int]", values)):
+        return [_column_rate(values[a:b], samples, offset + a) for a, b in parts]
+    counts = cast("list[int]", values)
+    rates: list[float | None] = []
+    for a, b in parts:
+        span = samples[offset + b - 1].at - samples[offset + a].at if b - a >= 2 else 0.0
+        rates.append((counts[b - 1] - counts[a]) / span if span > 0 else None)
+    return rates
+
+
 def percentile_of(values: list[int], fraction: float) -> int:
     """Nearest-rank percentile: a value that was really seen, never an interpolation."""
     values.sort()
@@ -156,18 +174,22 @@ def _damp(
     used = list(map(_USED, window))
     if None in used:
         used = [u for u in used if u is not None]
-    recent = recent_from - start
-    swaps = list(map(_SWAP_OUT, window))
-    faults = list(map(_FAULTS, window))
+    recent, count = recent_from - start, end - start
+    swap_out_rate, swap_out_recent = _rates(
+        list(map(_SWAP_OUT, window)), samples, start, ((0, count), (recent, count))
+    )
+    fault_recent, fault_before = _rates(
+        list(map(_FAULTS, window)), samples, start, ((recent, count), (0, recent + 1))
+    )
     return Signals(
-        samples=end - start,
+        samples=count,
         span_s=samples[end - 1].at - samples[start].at,
         used_kib=percentile_of(cast("list[int]", used), settings.percentile) if used else None,
         usable_kib=samples[end - 1].usable_kib,
-        swap_out_rate=_column_rate(swaps, samples, start),
-        swap_out_recent=_column_rate(swaps[recent:], samples, recent_from),
-        fault_recent=_column_rate(faults[recent:], samples, recent_from),
-        fault_before=_column_rate(faults[: recent + 1], samples, start),
+        swap_out_rate=swap_out_rate,
+        swap_out_recent=swap_out_recent,
+        fault_recent=fault_recent,
+        fault_before=fault_before,
     )
 
 

@@ -19,6 +19,8 @@ from balloon_tui.core.regulator_inputs import (
     GuestSample,
     SignalCache,
     Signals,
+    _rates,
+    counter_rate,
     summarise,
 )
 from balloon_tui.core.regulator_settings import DEFAULT_SETTINGS, RegulatorSettings
@@ -230,3 +232,17 @@ def test_proposals_compare_by_their_fields_and_words() -> None:
     assert "reason='at its share, 2 GiB'" in repr(lazy)
     with pytest.raises(AttributeError):
         text.target_kib = 1  # type: ignore[misc]
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.none() | st.integers(0, 40), max_size=12),
+    st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=3),
+)
+def test_rates_of_a_column_checked_once_are_the_rates_of_its_parts(
+    column: list[int | None], bounds: list[tuple[int, int]]
+) -> None:
+    rows = tuple(GuestSample(NOW + 2 * i, 1, None, value) for i, value in enumerate(column))
+    parts = tuple((min(a, b), max(a, b)) for a, b in bounds if max(a, b) <= len(column))
+    swap_out = GuestSample._fields.index("swap_out_kib")
+    assert _rates(column, rows, 0, parts) == [counter_rate(rows, swap_out, a, b) for a, b in parts]

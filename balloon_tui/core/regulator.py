@@ -254,6 +254,7 @@ def plan_host(
             actual_sum += guest.actual_kib
         shares = default_shares if guest.shares is None else guest.shares
         age, period = guest.stats_age_s, guest.stats_period_s
+        # _excluded's checks inline: most guests pass them, and this runs for each of them.
         if (
             guest.state in _RUNNING
             and guest.has_balloon

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from appbench import apply_render, history_rss_child, idle_cpu_percent, polled, startup_seconds
 from fetchbench import measure_fetch, measure_virsh, median_p95
 from nodefiles import many_domains, write_node_file
-from regbench import row as regulator_row
+from regbench import rows as regulator_rows
 
 SIZES = (10, 100, 1000, 5000)
 
@@ -94,7 +94,8 @@ def main() -> int:
         )
         out.append("")
         out.append("## Regulator\n")
-        out.extend(regulator_row(count) for count in (1000, 5000))
+        for count in (1000, 5000):
+            out.extend(regulator_rows(count))
         out.append("")
         out.append("## Process\n")
         startups = startup_seconds(3 if args.quick else 5)

@@ -3,35 +3,40 @@
 Pure and deterministic: the same guests, budget, settings and time give the same plan
 (guests are taken in key order; ties go to the smaller key). docs/regulator.md has the rules
 and their sources; every number is a field of `RegulatorSettings`.
+
+A round runs for every guest of a host each autopilot interval, so the per-guest work is
+kept lean (docs/regulator.md "Cost"): reasons are put into words only when read, and a
+guest's samples are damped again only when they changed (`GuestInput.signals`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from balloon_tui.core.model import CONVERGED_TOLERANCE_KIB, DomainKey, DomainState
 from balloon_tui.core.regulator_inputs import GuestInput, Signals, summarise
 from balloon_tui.core.regulator_settings import DEFAULT_SETTINGS, RegulatorSettings
+from balloon_tui.core.regulator_words import (
+    Proposal,
+    Words,
+    at_need_words,
+    at_share_words,
+    change_words,
+    duration,
+    faults_words,
+    low_usable_words,
+    not_responding_words,
+    swap_veto_words,
+    swapping_words,
+    waits_words,
+)
 from balloon_tui.core.sizes import MINIMUM_KIB, format_compact
 
 _RUNNING = frozenset({DomainState.RUNNING, DomainState.BLOCKED})
-
-
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """A target to set (or None) and why, in an operator's words."""
-
-    key: DomainKey
-    target_kib: int | None
-    reason: str
-    need_kib: int | None = None  # floor on damped used, at least min, raised under pressure
-    share_kib: int | None = None  # need plus its share of the rest of the budget
-    # Where the guest is counted without a proposal: the target of a move under way, else
-    # actual. The change gate is measured from here.
-    current_kib: int | None = None
-    not_responding: bool = False
-    pressure: bool = False
+_ACTIVE = frozenset(state for state in DomainState if state.is_active)
+_KEY = attrgetter("key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,24 +73,15 @@ class _Guest:
 
     guest: GuestInput
     signals: Signals
-    floor: int
+    key: DomainKey
+    actual: int
     need: int
     high: int
     shares: int
-    held: str  # why it may not shrink this round ("" if it may)
-    pressure: str  # what the pressure is ("" if none)
+    held: Words | None  # why it may not shrink this round (None if it may)
+    pressure: Words | None  # what the pressure is (None if none)
     share: int = 0
     target: int = 0
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 90:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds:.0f} s"
-
-
-def _rate(kib_per_s: float) -> str:
-    return f"{format_compact(max(1, round(kib_per_s)))}/s"
 
 
 def _excluded(guest: GuestInput, shares: int, settings: RegulatorSettings) -> str | None:
@@ -108,49 +104,58 @@ def _excluded(guest: GuestInput, shares: int, settings: RegulatorSettings) -> st
     return None
 
 
-def _prepare(guest: GuestInput, shares: int, now: float, settings: RegulatorSettings) -> _Guest:
-    signals = summarise(guest.samples, now, settings)
-    used = signals.used_kib or 0
-    margin = settings.safety.margin_kib(used)
+def _prepare(
+    guest: GuestInput, signals: Signals, used: int, shares: int, settings: RegulatorSettings
+) -> _Guest:
+    # Comparisons rather than min()/max(): this runs for every guest of every round, and a
+    # builtin call costs several comparisons (docs/regulator.md "Cost").
+    safety = settings.safety
+    margin = int(used * safety.margin_fraction)
+    if margin < safety.min_margin_kib:
+        margin = safety.min_margin_kib
     if guest.autodeflate:
         margin = int(margin * settings.autodeflate_margin_factor)
-    high = min(guest.maximum_kib, guest.max_kib or guest.maximum_kib)
-    floor = max(MINIMUM_KIB, min(high, used + margin))
-    need = min(high, max(floor, guest.min_kib or floor))
+    high = guest.maximum_kib
+    if guest.max_kib and guest.max_kib < high:
+        high = guest.max_kib
+    # The floor on used, at least min (when set), never above high nor below the minimum.
+    need = used + margin
+    if need > high:
+        need = high
+    if need < MINIMUM_KIB:
+        need = MINIMUM_KIB
+    if guest.min_kib and guest.min_kib > need:
+        need = guest.min_kib
+    if need > high:
+        need = high
     actual = guest.actual_kib
-    held = pressure = ""
+    asked = guest.asked_kib
+    held: Words | None = None
+    pressure: Words | None = None
     if (
-        guest.asked_kib is not None
-        and abs(guest.asked_kib - actual) > CONVERGED_TOLERANCE_KIB
+        asked is not None
+        and (asked - actual > CONVERGED_TOLERANCE_KIB or actual - asked > CONVERGED_TOLERANCE_KIB)
         and (guest.stalled_s or 0.0) >= settings.not_responding_s
     ):
-        held = (
-            f"not responding: asked {format_compact(guest.asked_kib)}, still at "
-            f"{format_compact(actual)} after {_duration(guest.stalled_s or 0.0)}; "
-            "no further shrink"
-        )
-    elif signals.swap_out_rate:
-        held = f"swapping {_rate(signals.swap_out_rate)}: no shrink"
-    if signals.swap_out_recent:
-        pressure = f"swapping {_rate(signals.swap_out_recent)}"
-    elif (
-        signals.fault_recent is not None
-        and signals.fault_recent > settings.major_fault_floor_per_s
-        and signals.fault_recent > settings.major_fault_rise_factor * (signals.fault_before or 0.0)
-    ):
-        before = signals.fault_before
-        pressure = f"major faults {signals.fault_recent:.0f}/s" + (
-            f", were {before:.0f}/s" if before is not None else ""
-        )
-    elif signals.usable_kib is not None and signals.usable_kib < margin:
-        pressure = (
-            f"only {format_compact(signals.usable_kib)} usable, margin {format_compact(margin)}"
-        )
-    if held:
+        held = (not_responding_words, asked, actual, guest.stalled_s or 0.0)
         need = max(need, min(actual, high))
-    if pressure:
+    elif signals.swap_out_rate:
+        held = (swap_veto_words, signals.swap_out_rate)
+        need = max(need, min(actual, high))
+    fault_recent = signals.fault_recent
+    if signals.swap_out_recent:
+        pressure = (swapping_words, signals.swap_out_recent)
+    elif (
+        fault_recent is not None
+        and fault_recent > settings.major_fault_floor_per_s
+        and fault_recent > settings.major_fault_rise_factor * (signals.fault_before or 0.0)
+    ):
+        pressure = (faults_words, fault_recent, signals.fault_before)
+    elif signals.usable_kib is not None and signals.usable_kib < margin:
+        pressure = (low_usable_words, signals.usable_kib, margin)
+    if pressure is not None:
         need = max(need, min(high, actual + margin))
-    return _Guest(guest, signals, floor, need, high, shares, held, pressure)
+    return _Guest(guest, signals, guest.key, actual, need, high, shares, held, pressure)
 
 
 def _share_out(movable: list[_Guest], surplus: int) -> None:
@@ -158,9 +163,11 @@ def _share_out(movable: list[_Guest], surplus: int) -> None:
     for g in movable:
         g.share = g.need
     open_ = [g for g in movable if g.high > g.need]
-    # Guests whose room fills first (room per share smallest) leave the water level first.
-    open_.sort(key=lambda g: ((g.high - g.need) / g.shares, g.guest.key))
-    weight = sum(g.shares for g in open_)
+    # Guests whose room fills first (room per share smallest) leave the water level first;
+    # `movable` is in key order and the sort is stable, so ties go to the smaller key.
+    per_share = [(g.high - g.need) / g.shares for g in open_]
+    open_ = [open_[i] for i in sorted(range(len(open_)), key=per_share.__getitem__)]
+    weight = sum([g.shares for g in open_])
     remaining = surplus
     for index, g in enumerate(open_):
         room = g.high - g.need
@@ -170,81 +177,59 @@ def _share_out(movable: list[_Guest], surplus: int) -> None:
             weight -= g.shares
             continue
         for rest in open_[index:]:
-            rest.share = rest.need + min(rest.high - rest.need, rest.shares * remaining // weight)
+            room = rest.high - rest.need
+            part = rest.shares * remaining // weight
+            rest.share = rest.need + (part if part < room else room)
         return
 
 
 def _targets(movable: list[_Guest], room: int, settings: RegulatorSettings) -> None:
     """Each guest's target this round: shrinks paced, growth above need paced and funded."""
-    extra: list[tuple[bool, DomainKey, int, _Guest]] = []
+    step_kib, step_fraction = settings.step_kib, settings.step_fraction
+    # Growth above the need, funded from the room left: guests under pressure first, then
+    # in key order (the order of `movable`).
+    urgent: list[tuple[int, _Guest]] = []
+    calm: list[tuple[int, _Guest]] = []
     for g in movable:
-        actual = g.guest.actual_kib
-        if g.share < actual:
-            g.target = max(g.share, min(g.high, actual - settings.step(actual)))
+        actual, share = g.actual, g.share
+        step = int(actual * step_fraction)
+        if step < step_kib:
+            step = step_kib
+        if share < actual:
+            # One step down, not below the share, and at once down to high (max's cap).
+            target = actual - step
+            if target > g.high:
+                target = g.high
+            if target < share:
+                target = share
         else:
-            g.target = max(actual, min(g.share, g.need))
-            wanted = g.share if g.pressure else min(g.share, g.target + settings.step(actual))
-            if wanted > g.target:
-                extra.append((not g.pressure, g.guest.key, wanted - g.target, g))
-        room -= g.target
-    extra.sort(key=lambda item: (item[0], item[1]))
-    for _calm, _key, want, g in extra:
+            # Up to the need at once; above it, one step (all of it under pressure).
+            target = g.need if g.need < share else share
+            if target < actual:
+                target = actual
+            if g.pressure is not None:
+                if share > target:
+                    urgent.append((share - target, g))
+            elif share > target:
+                calm.append((step if step < share - target else share - target, g))
+        g.target = target
+        room -= target
+    for want, g in urgent + calm:
         if room <= 0:
             break
-        granted = min(want, room)
+        granted = want if want < room else room
         g.target += granted
         room -= granted
 
 
-def _reason(g: _Guest, host_over: int, short: int, settings: RegulatorSettings) -> str:
-    actual = g.guest.actual_kib
-    signals = g.signals
-    target = format_compact(g.target)
-    if signals.samples <= 1:
-        basis = "from one sample, not damped"
-    else:
-        basis = f"p{settings.percentile * 100:g} of {_duration(signals.span_s)}"
-    used = format_compact(signals.used_kib)
-    if g.target < actual:
-        words = (
-            f"shrink to {target}: {format_compact(actual - (signals.used_kib or 0))} idle "
-            f"({basis}), "
-        )
-        words += (
-            f"host over budget by {format_compact(host_over)}"
-            if host_over > 0
-            else f"its share is {format_compact(g.share)}"
-        )
-        if g.target > g.share:
-            words += f"; {format_compact(actual - g.target)} this round"
-    elif g.pressure:
-        words = f"grow to {target}: {g.pressure}"
-    elif g.target <= g.need:
-        words = f"grow to {target}: uses {used} ({basis}), needs {format_compact(g.need)}"
-    else:
-        words = f"grow to {target}: its share of the budget is {format_compact(g.share)}"
-        if g.target < g.share:
-            words += f"; {format_compact(g.target - actual)} this round"
-    if g.guest.autodeflate:
-        words += (
-            f" (autodeflate: floor keeps {settings.autodeflate_margin_factor * 100:g} % "
-            "of the margin)"
-        )
-    if short:
-        words += f"; host short by {format_compact(short)}"
-    return words
-
-
-def _idle_reason(g: _Guest, short: int, gate: int) -> str:
-    if g.held:
+def _idle(g: _Guest, short: int, gate: int) -> Words:
+    if g.held is not None:
         return g.held
     if short:
-        return f"at its need, {format_compact(g.need)}; host short by {format_compact(short)}"
-    if g.share - g.guest.actual_kib >= gate:
-        return (
-            f"its share is {format_compact(g.share)}: waits for others to shrink under the budget"
-        )
-    return f"at its share, {format_compact(g.share)}"
+        return (at_need_words, g.need, short)
+    if g.share - g.actual >= gate:
+        return (waits_words, g.share)
+    return (at_share_words, g.share)
 
 
 def plan_host(
@@ -253,25 +238,44 @@ def plan_host(
     settings: RegulatorSettings = DEFAULT_SETTINGS,
     now: float = 0.0,
 ) -> HostPlan:
-    """One round for one host: the needs first, the rest of the budget by shares."""
+    """One round for one host: the needs first, the rest of the budget by shares.
+
+    A guest's `signals`, when given, stand for its samples damped at `now` with `settings`
+    (SignalCache); otherwise its samples are damped here.
+    """
     proposals: dict[DomainKey, Proposal] = {}
     fixed = actual_sum = 0
     movable: list[_Guest] = []
-    for guest in sorted(guests, key=lambda g: g.key):
-        if guest.state.is_active:
+    default_shares = settings.default_shares
+    stale_periods = settings.stale_periods
+    for guest in sorted(guests, key=_KEY):
+        active = guest.state in _ACTIVE
+        if active:
             actual_sum += guest.actual_kib
-        shares = settings.default_shares if guest.shares is None else guest.shares
-        why = _excluded(guest, shares, settings)
-        if why is None:
-            g = _prepare(guest, shares, now, settings)
-            if g.signals.used_kib is not None:
-                movable.append(g)
+        shares = default_shares if guest.shares is None else guest.shares
+        age, period = guest.stats_age_s, guest.stats_period_s
+        # _excluded's checks inline: most guests pass them, and this runs for each of them.
+        if (
+            guest.state in _RUNNING
+            and guest.has_balloon
+            and shares != 0
+            and age is not None
+            and period > 0
+            and age <= stale_periods * period
+        ):
+            signals = guest.signals
+            if signals is None:
+                signals = summarise(guest.samples, now, settings)
+            if signals.used_kib is not None:
+                movable.append(_prepare(guest, signals, signals.used_kib, shares, settings))
                 continue
-            why = f"no used memory reported in the last {_duration(settings.window_s)}"
-        if guest.state.is_active:
+            why = f"no used memory reported in the last {duration(settings.window_s)}"
+        else:
+            why = _excluded(guest, shares, settings) or ""
+        if active:
             fixed += guest.actual_kib
         proposals[guest.key] = Proposal(guest.key, None, why)
-    needs = sum(g.need for g in movable)
+    needs = sum([g.need for g in movable])
     available = budget_kib - fixed
     short = max(0, needs - available)
     if short:
@@ -282,24 +286,41 @@ def plan_host(
     _targets(movable, available, settings)
     change = 0
     host_over = actual_sum - budget_kib
+    gate = settings.change_gate_kib
     for g in movable:
-        guest = g.guest
-        current = (
-            guest.asked_kib if guest.asked_kib is not None and not g.held else guest.actual_kib
-        )
-        if abs(g.target - current) < settings.change_gate_kib:
-            target, reason = None, _idle_reason(g, short, settings.change_gate_kib)
+        actual, target, held = g.actual, g.target, g.held
+        asked = g.guest.asked_kib
+        current = asked if asked is not None and held is None else actual
+        words: Words
+        if -gate < target - current < gate:
+            proposed = None
+            words = _idle(g, short, gate)
         else:
-            target, reason = g.target, _reason(g, host_over, short, settings)
-            change += g.target - guest.actual_kib
-        proposals[guest.key] = Proposal(
-            guest.key,
-            target,
-            reason,
-            need_kib=g.need,
-            share_kib=g.share,
-            current_kib=current,
-            not_responding=g.held.startswith("not responding"),
-            pressure=bool(g.pressure),
+            proposed = target
+            change += target - actual
+            signals = g.signals
+            words = (
+                change_words,
+                target,
+                actual,
+                signals.used_kib,
+                None if signals.samples <= 1 else signals.span_s,
+                g.share,
+                g.need,
+                g.pressure,
+                host_over,
+                short,
+                g.guest.autodeflate,
+                settings,
+            )
+        proposals[g.key] = Proposal(
+            g.key,
+            proposed,
+            words,
+            g.need,
+            g.share,
+            current,
+            held is not None and held[0] is not_responding_words,
+            g.pressure is not None,
         )
     return HostPlan(budget_kib, actual_sum, needs + fixed, change, short, proposals)

@@ -23,9 +23,10 @@ from rich.text import Text
 
 from balloon_tui.core.display import visible
 from balloon_tui.core.model import FleetSnapshot, HostSnapshot, HostStatus
-from balloon_tui.core.regulator import HostPlan, Proposal
+from balloon_tui.core.regulator import HostPlan
 from balloon_tui.core.regulator_feed import RegulatorFeed, no_plan_note, plan_for
 from balloon_tui.core.regulator_settings import DEFAULT_OPTIONS, Budget, RegulatorOptions
+from balloon_tui.core.regulator_words import Proposal
 from balloon_tui.core.sizes import format_compact
 
 

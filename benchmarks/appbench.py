@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from balloon_tui.cli import tune_gc
-from balloon_tui.core.model import HostSnapshot
+from balloon_tui.core.model import GuestStats, HostSnapshot
 from balloon_tui.core.sizes import MIB
 from balloon_tui.core.writes import TargetRequest
 from balloon_tui.tui import create_app
@@ -63,9 +63,34 @@ def moved(host: HostSnapshot, tick: int) -> HostSnapshot:
     return replace(host, domains=domains, taken_at=host.taken_at + 2 * tick)
 
 
+def with_stats(host: HostSnapshot, tick: int) -> HostSnapshot:
+    """Guests that report stats, their use drifting a little every tick: the regulator then
+    damps and plans every running guest with a balloon instead of excluding them all (the
+    test driver reports no guest stats)."""
+    domains = tuple(
+        replace(
+            d,
+            stats=GuestStats(
+                usable=max(0, d.actual_kib - (d.actual_kib // 3 + ((tick + i) % 5) * 8 * MIB)),
+                unused=d.actual_kib // 4,
+                swap_out=tick * 64 if i % 4 == 1 else 0,
+                major_fault=tick * 3,
+            ),
+        )
+        if d.device.present and d.state.is_active
+        else d
+        for i, d in enumerate(host.domains)
+    )
+    return replace(host, domains=domains)
+
+
 async def _apply_render(
-    hosts: list[HostSnapshot], ticks: int, size: tuple[int, int]
+    hosts: list[HostSnapshot], ticks: int, size: tuple[int, int], regulator: bool | None = None
 ) -> list[float]:
+    """CPU seconds per tick. `regulator`: None, the snapshots as polled (the test driver's
+    guests report no stats); False, with guest stats but the regulator not run; True, with
+    guest stats and the regulator run as the app runs it (every tick fed, a plan per host
+    every round of 10 s, i.e. every fifth tick at 2 s)."""
     clock_now = [time.time()]
     fleet = StaticFleet([h.uri for h in hosts])
     app = create_app(lambda _s, _w: fleet, show_host=len(hosts) > 1, clock=lambda: clock_now[0])
@@ -76,6 +101,8 @@ async def _apply_render(
         for tick in range(ticks + 3):
             clock_now[0] += 2.0
             tick_hosts = [moved(host, tick) for host in hosts]
+            if regulator is not None:
+                tick_hosts = [with_stats(host, tick) for host in tick_hosts]
             # CPU time of the process, not wall time: the app is one thread here. It is taken
             # over a settle window in which the screen's update timer (60 Hz) composes and
             # renders the frame; Pilot.pause() is not in the window because its own machinery
@@ -86,6 +113,9 @@ async def _apply_render(
                 for host in tick_hosts:
                     app.main.view.apply(host)
                 app.main.refresh_views()
+                # As MainScreen.on_snapshots_ready does.
+                if regulator and app.main.regulation.after_snapshots(tick_hosts):
+                    app.main.refresh_views()
             await asyncio.sleep(SETTLE_SECONDS)
             # A frame not drawn yet (a busy machine, a tick that redraws the panel too): wait
             # for it, so the sample holds the whole frame's CPU (waiting itself costs none).
@@ -106,9 +136,12 @@ async def _apply_render(
 
 
 def apply_render(
-    hosts: list[HostSnapshot], ticks: int, size: tuple[int, int] = (120, 40)
+    hosts: list[HostSnapshot],
+    ticks: int,
+    size: tuple[int, int] = (120, 40),
+    regulator: bool | None = None,
 ) -> list[float]:
-    return asyncio.run(_apply_render(hosts, ticks, size))
+    return asyncio.run(_apply_render(hosts, ticks, size, regulator))
 
 
 async def _history_rss(hosts: list[HostSnapshot], ticks: int) -> int:

@@ -29,6 +29,11 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
+def tick_cell(samples: list[float]) -> str:
+    median, p95 = median_p95(samples)
+    return f"{ms(median)} / {ms(statistics.mean(samples))} / {ms(p95)}"
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:

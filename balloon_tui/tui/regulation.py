@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 
 from balloon_tui.core.display import counted, shown
 from balloon_tui.core.model import DomainKey, DomainSnapshot, HostSnapshot, HostStatus
-from balloon_tui.core.regulator import HostPlan, Proposal
+from balloon_tui.core.regulator import HostPlan
 from balloon_tui.core.regulator_feed import RegulatorFeed, no_plan_note, plan_for
 from balloon_tui.core.regulator_settings import RegulatorOptions
+from balloon_tui.core.regulator_words import Proposal
 from balloon_tui.core.sizes import format_compact
 from balloon_tui.core.writes import ApplyMode, WriteSource
 from balloon_tui.tui.render import HostRegulation
@@ -110,8 +111,9 @@ class Regulation:
         }
         budget = self.options.budgets.for_host(uri)
         plan = plan_for(self.feed, host, budget, now, self.options.settings, asked)
+        before = {}
         for key in [k for k in self.proposals if k[0] == uri]:
-            del self.proposals[key]
+            before[key] = self.proposals.pop(key)
             self._planned.pop(key, None)
         if plan is None:
             self.plans.pop(uri, None)
@@ -119,7 +121,11 @@ class Regulation:
             return
         self.notes.pop(uri, None)
         self.plans[uri] = plan
-        self.proposals.update(plan.proposals)
+        # The same proposal as last round keeps its object: the row it is on is the same
+        # object too, and the table redraws only the rows whose proposal changed.
+        for key, proposal in plan.proposals.items():
+            old = before.get(key)
+            self.proposals[key] = old if old is not None and old == proposal else proposal
         self._planned.update((d.key, d) for d in host.domains)
 
     def _host_lost(self, host: HostSnapshot) -> bool:
@@ -217,11 +223,12 @@ class Regulation:
     def _proposal_lines(self, uri: str) -> list[ProposalLine]:
         rows = self.screen.rows
         lines = []
-        for key, proposal in sorted(self.proposals.items()):
+        for key, proposal in self.proposals.items():
             if key[0] != uri or proposal.target_kib is None or key not in rows:
                 continue
             seen = self._planned.get(key, rows[key].domain)
             lines.append(ProposalLine(key, seen, proposal.target_kib, proposal.reason))
+        lines.sort(key=lambda line: (line.seen.name.casefold(), line.key))  # as the table
         return lines
 
     def _apply(self, lines: Iterable[ProposalLine], source: WriteSource) -> int:

@@ -16,7 +16,8 @@ from textual.style import Style
 
 from balloon_tui.core.display import shown, visible
 from balloon_tui.core.model import Convergence, DomainSnapshot, DomainState
-from balloon_tui.core.regulator import HostPlan, Proposal
+from balloon_tui.core.regulator import HostPlan
+from balloon_tui.core.regulator_words import Proposal
 from balloon_tui.core.sizes import format_compact
 
 # One place for the colours. Text is built with these names; `themed` turns it into Textual

@@ -13,7 +13,7 @@ from textual.notifications import SeverityLevel
 
 from balloon_tui.core.display import counted
 from balloon_tui.core.model import DomainKey, HostSnapshot, HostStatus
-from balloon_tui.core.regulator import Proposal
+from balloon_tui.core.regulator_words import Proposal
 from balloon_tui.tui.history import History
 from balloon_tui.tui.pending import PendingWrites
 from balloon_tui.tui.render import RowView

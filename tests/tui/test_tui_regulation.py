@@ -117,7 +117,7 @@ async def test_Y_lists_the_hosts_proposals_and_applies_them_after_one_answer() -
         await select(app, pilot, "busy")
         await pilot.press("Y")
         await until(lambda: isinstance(app.screen, ConfirmProposalsScreen), what="the list")
-        assert [line.seen.name for line in app.screen.lines] == ["idle", "busy"]
+        assert [line.seen.name for line in app.screen.lines] == ["busy", "idle"]
         await pilot.press("escape")
         await pilot.pause()
         assert handle.fleet is not None and handle.fleet.requests == []

@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from balloon_tui.core.display import visible
-from balloon_tui.core.regulator import Proposal
+from balloon_tui.core.regulator_words import Proposal
 from balloon_tui.tui import render
 
 ELLIPSIS = "…"

@@ -13,6 +13,8 @@
 # Guest kernel command line options understood by the initramfs /init:
 #   noballoon   do not load virtio_balloon (the device exists, no driver answers it)
 #   fill=NNN    write NNN MiB into a tmpfs after boot (memory the guest cannot give back)
+#   grow=R      a workload: after READY, write R MiB per second into a tmpfs, in the
+#   growmax=M   background, until M MiB (default 256) are written; then "BTUI-GROWN M"
 # When done, /init prints "BTUI-READY ..." to the console (ttyS0) and sleeps forever.
 set -euo pipefail
 
@@ -120,7 +122,8 @@ inputs="kernel=$kernel_pkg script=$script_sum busybox=$busybox_version"
 write_init() {
     cat >"$1" <<'EOF'
 #!/bin/sh
-# balloon-tui test guest. Options on the kernel command line: noballoon, fill=MiB.
+# balloon-tui test guest. Options on the kernel command line: noballoon, fill=MiB,
+# grow=MiB-per-second, growmax=MiB.
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -128,10 +131,14 @@ exec </dev/console >/dev/console 2>&1
 cmdline="$(cat /proc/cmdline)"
 balloon=yes
 fill=0
+grow=0
+growmax=256
 for arg in $cmdline; do
     case "$arg" in
         noballoon) balloon=no ;;
         fill=*) fill="${arg#fill=}" ;;
+        grow=*) grow="${arg#grow=}" ;;
+        growmax=*) growmax="${arg#growmax=}" ;;
     esac
 done
 if [ "$balloon" = yes ]; then
@@ -145,7 +152,40 @@ if [ "$fill" -gt 0 ] 2>/dev/null; then
     dd if=/dev/zero of=/fill/data bs=1M count="$fill" 2>/dev/null \
         || echo "BTUI-ERROR fill $fill MiB failed"
 fi
-echo "BTUI-READY balloon=$balloon fill=$fill"
+# Centiseconds since boot; "1${frac}-100" keeps a fraction like "08" from reading as octal.
+uptime_cs() {
+    read -r up _ </proc/uptime
+    cs=$(( ${up%.*} * 100 + 1${up#*.} - 100 ))
+}
+# Used memory that rises steadily: paced by the clock, not by counting sleeps (a busy TCG
+# guest's dd takes time of its own), so the rate holds however slowly the writes go.
+grow_loop() {
+    mkdir -p /grow
+    if ! mount -t tmpfs -o size=$((growmax + 8))m grow /grow; then
+        echo "BTUI-ERROR grow: no tmpfs"
+        return
+    fi
+    uptime_cs
+    start=$cs
+    written=0
+    while [ "$written" -lt "$growmax" ]; do
+        sleep 0.5
+        uptime_cs
+        want=$(( (cs - start) * grow / 100 ))
+        [ "$want" -gt "$growmax" ] && want=$growmax
+        [ "$want" -gt "$written" ] || continue
+        if ! dd if=/dev/zero of="/grow/$written" bs=1M count=$((want - written)) 2>/dev/null
+        then
+            echo "BTUI-ERROR grow failed after $written MiB"
+            return
+        fi
+        written=$want
+    done
+    echo "BTUI-GROWN $written"
+}
+[ "$grow" -gt 0 ] 2>/dev/null && [ "$growmax" -gt 0 ] 2>/dev/null || grow=0
+echo "BTUI-READY balloon=$balloon fill=$fill grow=$grow growmax=$growmax"
+[ "$grow" -gt 0 ] && grow_loop &
 while :; do sleep 3600; done
 EOF
     sed -i "s/@MODULES@/${MODULES[*]}/" "$1"

@@ -3,7 +3,8 @@
 Guests are transient TCG domains (never KVM: nested KVM hangs here) booting the tiny image
 that scripts/realguest/setup.sh builds: a Debian kernel plus a busybox initramfs that loads
 virtio_balloon (unless `noballoon`), optionally fills `fill=MiB` of tmpfs, prints
-READY_MARKER on the serial console and sleeps.
+READY_MARKER on the serial console and sleeps -- or, with a workload (`grow=`, `growmax=`),
+keeps writing into a tmpfs at a steady rate and prints GROWN_MARKER when done.
 
 Plain libvirt-python on purpose: this is the test's own "other client", independent of the
 balloon_tui code under test.
@@ -34,6 +35,9 @@ KERNEL = IMAGE_DIR / "vmlinuz"
 INITRD = IMAGE_DIR / "initrd.img"
 CONSOLE_DIR = Path("/var/log/libvirt/qemu")
 READY_MARKER = "BTUI-READY"
+GROWN_MARKER = "BTUI-GROWN"
+# What a guest in trouble prints on its console (our /init; the kernel's OOM killer).
+TROUBLE_MARKERS = ("BTUI-ERROR", "Out of memory", "Kernel panic", "oom-kill")
 BASE_CMDLINE = "console=ttyS0 quiet panic=-1 mitigations=off"
 MIB = 1024
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -82,10 +86,22 @@ class GuestSpec:
     cmdline: str = ""  # extra kernel args: "noballoon", "fill=200"
     stats_period: int = 1
     label: str = "g"
+    # The workload: from READY on, the guest writes this many MiB per second into a tmpfs
+    # until `grow_max_mib` are written (its used memory rises steadily); 0: no workload.
+    grow_mib_per_s: int = 0
+    grow_max_mib: int = 256
 
     @property
     def balloon_driver(self) -> bool:
         return "noballoon" not in self.cmdline.split()
+
+    @property
+    def kernel_args(self) -> str:
+        """The extra kernel command line /init reads (scripts/realguest/setup.sh)."""
+        args = self.cmdline.split()
+        if self.grow_mib_per_s > 0:
+            args += [f"grow={self.grow_mib_per_s}", f"growmax={self.grow_max_mib}"]
+        return " ".join(args)
 
 
 @dataclass
@@ -115,7 +131,7 @@ def random_name(label: str) -> str:
 
 def domain_xml(name: str, spec: GuestSpec, console_log: Path) -> str:
     mem_kib = spec.memory_mib * MIB
-    cmdline = " ".join(p for p in (BASE_CMDLINE, spec.cmdline) if p)
+    cmdline = " ".join(p for p in (BASE_CMDLINE, spec.kernel_args) if p)
     return f"""<domain type='qemu'>
   <name>{escape(name)}</name>
   <description>balloon-tui test guest owner={OWNER}</description>
@@ -160,6 +176,22 @@ def start_guest(conn: libvirt.virConnect, spec: GuestSpec) -> Guest:
 def balloon_stats(conn: libvirt.virConnect, guest: Guest) -> dict[str, int]:
     dom = conn.lookupByUUIDString(guest.uuid)
     return dict(dom.memoryStats())
+
+
+def used_kib(stats: dict[str, int]) -> int | None:
+    """What the guest uses, as balloon-tui counts it: actual − usable (MemAvailable)."""
+    if "actual" not in stats or "usable" not in stats:
+        return None
+    return max(0, stats["actual"] - stats["usable"])
+
+
+def troubles(guest: Guest) -> list[str]:
+    """The console lines that say the guest ran into trouble (none: it is fine)."""
+    return [
+        line
+        for line in guest.console().splitlines()
+        if any(marker in line for marker in TROUBLE_MARKERS)
+    ]
 
 
 def has_guest_stats(stats: dict[str, int]) -> bool:
@@ -256,6 +288,16 @@ def _destroy(dom: libvirt.virDomain) -> str:
         if dom.isPersistent():
             dom.undefine()
     return str(dom.name())
+
+
+def destroy_guests(conn: libvirt.virConnect, guests: Iterable[Guest]) -> list[str]:
+    """Destroy these guests now (side by side), e.g. when a test module is done with them."""
+    doomed = []
+    for guest in guests:
+        with contextlib.suppress(libvirt.libvirtError):
+            doomed.append(conn.lookupByUUIDString(guest.uuid))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(_destroy, doomed))
 
 
 def destroy_mine_at_exit() -> None:

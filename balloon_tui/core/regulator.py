@@ -28,6 +28,7 @@ from balloon_tui.core.regulator_words import (
     faults_words,
     low_usable_words,
     not_responding_words,
+    stalled_words,
     swap_veto_words,
     swapping_words,
     waits_words,
@@ -84,6 +85,16 @@ class _Guest:
     target: int = 0
 
 
+def _stalled(guest: GuestInput, settings: RegulatorSettings) -> bool:
+    """We asked for a target, and the actual has not moved toward it for a while."""
+    asked, actual = guest.asked_kib, guest.actual_kib
+    return (
+        asked is not None
+        and (asked - actual > CONVERGED_TOLERANCE_KIB or actual - asked > CONVERGED_TOLERANCE_KIB)
+        and (guest.stalled_s or 0.0) >= settings.not_responding_s
+    )
+
+
 def _excluded(guest: GuestInput, shares: int, settings: RegulatorSettings) -> str | None:
     """Why this guest gets no proposal at all, before its numbers are looked at."""
     if guest.state not in _RUNNING:
@@ -132,11 +143,7 @@ def _prepare(
     asked = guest.asked_kib
     held: Words | None = None
     pressure: Words | None = None
-    if (
-        asked is not None
-        and (asked - actual > CONVERGED_TOLERANCE_KIB or actual - asked > CONVERGED_TOLERANCE_KIB)
-        and (guest.stalled_s or 0.0) >= settings.not_responding_s
-    ):
+    if asked is not None and _stalled(guest, settings):
         held = (not_responding_words, asked, actual, guest.stalled_s or 0.0)
         need = max(need, min(actual, high))
     elif signals.swap_out_rate:
@@ -274,6 +281,22 @@ def plan_host(
             why = _excluded(guest, shares, settings) or ""
         if active:
             fixed += guest.actual_kib
+        if guest.state in _RUNNING and guest.has_balloon and _stalled(guest, settings):
+            # Asked and never answered (no driver: no stats either): shown as such, and
+            # left alone like any guest without a proposal.
+            proposals[guest.key] = Proposal(
+                guest.key,
+                None,
+                (
+                    stalled_words,
+                    guest.asked_kib or 0,
+                    guest.actual_kib,
+                    guest.stalled_s or 0.0,
+                    why,
+                ),
+                not_responding=True,
+            )
+            continue
         proposals[guest.key] = Proposal(guest.key, None, why)
     needs = sum([g.need for g in movable])
     available = budget_kib - fixed

@@ -152,6 +152,14 @@ def not_responding_words(asked: int, actual: int, stalled_s: float) -> str:
     )
 
 
+def stalled_words(asked: int, actual: int, stalled_s: float, why: str) -> str:
+    """A guest without a proposal whose balloon does not answer either (no driver)."""
+    return (
+        f"not responding: asked {format_compact(asked)}, still at {format_compact(actual)} "
+        f"after {duration(stalled_s)}; left alone" + (f" ({why})" if why else "")
+    )
+
+
 def swap_veto_words(rate: float) -> str:
     return f"swapping {per_second(rate)}: no shrink"
 

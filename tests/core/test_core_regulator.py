@@ -494,3 +494,27 @@ def test_one_round_moves_at_most_one_step(fleet: tuple[list[GuestInput], int]) -
             assert p.target_kib >= min(high, g.actual_kib - step)
         elif not p.pressure:
             assert p.target_kib <= max(g.actual_kib, p.need_kib) + step
+
+
+def test_a_guest_asked_and_silent_without_stats_is_marked_not_responding() -> None:
+    """No driver: no stats, and a target asked 12 s ago that the balloon never moved to."""
+    silent = GuestInput(
+        key=("test:///x", "a"),
+        name="nodriver",
+        state=DomainState.RUNNING,
+        has_balloon=True,
+        actual_kib=1024 * 1024,
+        maximum_kib=1024 * 1024,
+        asked_kib=512 * 1024,
+        stalled_s=12.0,
+    )
+    proposal = plan_host([silent], 4 * 1024 * 1024).proposals[silent.key]
+    assert proposal.target_kib is None and proposal.not_responding
+    assert proposal.reason == (
+        "not responding: asked 512 MiB, still at 1.00 GiB after 12 s; left alone "
+        "(no guest stats (is its virtio_balloon driver loaded?))"
+    )
+    moving = plan_host([dataclasses.replace(silent, stalled_s=3.0)], 4 * 1024 * 1024).proposals[
+        silent.key
+    ]
+    assert not moving.not_responding and moving.reason.startswith("no guest stats")

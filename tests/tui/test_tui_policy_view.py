@@ -142,7 +142,7 @@ async def test_a_foreign_name_is_data_in_the_dialog_and_the_log(node):
 
 def test_the_key_is_in_the_help_and_the_palette():
     [key] = [k for k in keys.APP_KEYS if k.action == "edit_policy"]
-    assert (key.key, key.group, key.priority) == ("o", "Target", True)
+    assert (key.key, key.group, key.priority) == ("o", "Regulator", True)
     assert key in keys.SCREEN_KEYS and "edit_policy" in keys.PRIORITY_ACTIONS
     assert (
         "Regulator options: the guest's min, max and shares",

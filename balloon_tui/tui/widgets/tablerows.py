@@ -40,7 +40,7 @@ HOST_MAX = 24
 BAR_MIN, BAR_MAX = 6, 40
 NAME_READABLE, BAR_READABLE = 16, 12  # what a tight table gives each before the other grows
 # The regulator's column: shown when a row has a proposal and name and bar keep a readable
-# name and the bar's least width next to it (not at 80 columns: there the panel and the
+# name and a readable bar next to it (not at 80 columns: there the panel and the
 # status line say what the regulator proposes).
 OPTIONAL = frozenset({"prop"})
 
@@ -67,7 +67,7 @@ def column_widths(rows: Sequence[RowView], total: int, show_host: bool) -> dict[
     optional = {}
     if proposing(rows):
         width = PROP_WIDTH
-        if total - fixed - width - pad >= min(name_need, NAME_READABLE) + BAR_MIN:
+        if total - fixed - width - pad >= min(name_need, NAME_READABLE) + BAR_READABLE:
             optional["prop"] = width
             fixed += width + pad
     rest = max(0, total - fixed)

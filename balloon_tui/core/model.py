@@ -139,6 +139,25 @@ class Progress:
 NO_PROGRESS = Progress()
 
 
+@dataclass(frozen=True, slots=True)
+class MemoryDevice:
+    """A virtio-mem device: memory plugged into the guest in blocks (libvirt 7.9+,
+    `<memory model='virtio-mem'>`). Sizes in KiB. libvirt's `<memory>` and the balloon's
+    maximum already count `size_kib` whole, plugged or not; the balloon's actual is boot
+    memory + what is plugged here − the balloon."""
+
+    alias: str  # libvirt's alias ("virtiomem0"): how a write names the device
+    node: int | None  # the guest NUMA node it plugs into
+    block_kib: int  # requests are whole blocks
+    size_kib: int  # the most it can plug
+    requested_kib: int  # what was asked (`<requested>`)
+    current_kib: int | None = None  # what the guest has plugged (`<current>`, live XML only)
+
+    @property
+    def pending(self) -> bool:
+        return self.current_kib is not None and self.current_kib != self.requested_kib
+
+
 DEFAULT_SHARES = 1000
 
 
@@ -176,6 +195,7 @@ class DomainSnapshot:
     policy: GuestPolicy = DEFAULT_GUEST_POLICY
     # Why the policy in the metadata was not taken (malformed, out of range): the defaults hold.
     policy_note: str | None = None
+    memory_devices: tuple[MemoryDevice, ...] = ()  # virtio-mem devices, in XML order
     # (host URI, UUID): made once here, read for every guest on every tick by the UI.
     key: DomainKey = field(init=False, compare=False, repr=False)
 

@@ -3,18 +3,21 @@
 #   1. installs libvirt + QEMU + what the guest image is built from (only when missing),
 #   2. starts virtlogd and libvirtd when qemu:///system does not answer (no systemd here),
 #   3. builds a tiny guest: a Debian kernel and a busybox initramfs that loads the virtio
-#      balloon driver, cached in build/realguest/ and installed where the qemu user can read
-#      it (/var/lib/libvirt/images/balloon-tui/).
+#      balloon and virtio-mem drivers, cached in build/realguest/ and installed where the
+#      qemu user can read it (/var/lib/libvirt/images/balloon-tui/).
 # Idempotent; silent (or one short line) when everything is already there.
 #
 # Not root, or not Debian/Ubuntu: says why in one line and exits 0; the tests then skip
 # (they fail instead when CI=true).
 #
 # Guest kernel command line options understood by the initramfs /init:
-#   noballoon   do not load virtio_balloon (the device exists, no driver answers it)
+#   noballoon   do not load the virtio drivers (the balloon device exists, no driver
+#               answers it; nor does a virtio-mem device's)
 #   fill=NNN    write NNN MiB into a tmpfs after boot (memory the guest cannot give back)
 #   grow=R      a workload: after READY, write R MiB per second into a tmpfs, in the
 #   growmax=M   background, until M MiB (default 256) are written; then "BTUI-GROWN M"
+# A virtio-mem guest also needs memhp_default_state=online_movable (this kernel does not
+# online hot-plugged memory by itself; movable, so that it can be unplugged again).
 # When done, /init prints "BTUI-READY ..." to the console (ttyS0) and sleeps forever.
 set -euo pipefail
 
@@ -23,7 +26,10 @@ BUILD="${BTUI_REALGUEST_BUILD:-$ROOT/build/realguest}"
 IMAGES="${BTUI_REALGUEST_IMAGES:-/var/lib/libvirt/images/balloon-tui}"
 URI="qemu:///system"
 PACKAGES=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils busybox-static cpio)
-MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_balloon)
+# In load order: each after what it depends on (the modules' own "depends=": virtio_mem and
+# virtio_balloon need virtio and virtio_ring, and find their devices once virtio_pci is in).
+MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_balloon
+    virtio_mem)
 LIBVIRTD_WAIT_SECONDS=30
 
 say() { echo "realguest-setup: $*"; }

@@ -36,6 +36,8 @@ GUEST_SPECS: dict[str, g.GuestSpec] = {
     "driverless_guest": g.GuestSpec(memory_mib=256, cmdline="noballoon", label="nodriver"),
     # moved by "another client"
     "outside_guest": g.GuestSpec(memory_mib=384, label="outside"),
+    # 256 MiB boot memory + a 512 MiB virtio-mem device; persistent, for config edits
+    "vmem_guest": g.GuestSpec(memory_mib=256, virtio_mem_mib=512, persistent=True, label="vmem"),
 }
 
 
@@ -211,6 +213,11 @@ def driverless_guest(guest_pool: GuestPool) -> g.Guest:
 @pytest.fixture(scope="session")
 def outside_guest(guest_pool: GuestPool) -> g.Guest:
     return guest_pool.get("outside_guest")
+
+
+@pytest.fixture(scope="session")
+def vmem_guest(guest_pool: GuestPool) -> g.Guest:
+    return guest_pool.get("vmem_guest")
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,12 @@
 """Real QEMU guests for the integration tests: start, wait, tear down.
 
-Guests are transient TCG domains (never KVM: nested KVM hangs here) booting the tiny image
-that scripts/realguest/setup.sh builds: a Debian kernel plus a busybox initramfs that loads
-virtio_balloon (unless `noballoon`), optionally fills `fill=MiB` of tmpfs, prints
-READY_MARKER on the serial console and sleeps -- or, with a workload (`grow=`, `growmax=`),
-keeps writing into a tmpfs at a steady rate and prints GROWN_MARKER when done.
+Guests are TCG domains (never KVM: nested KVM hangs here), transient unless a test needs a
+config to edit, booting the tiny image that scripts/realguest/setup.sh builds: a Debian
+kernel plus a busybox initramfs that loads virtio_balloon and virtio_mem (unless
+`noballoon`), optionally fills `fill=MiB` of tmpfs, prints READY_MARKER on the serial
+console and sleeps -- or, with a workload (`grow=`, `growmax=`), keeps writing into a tmpfs
+at a steady rate and prints GROWN_MARKER when done. A guest may carry a virtio-mem device
+(`GuestSpec.virtio_mem_mib`).
 
 Plain libvirt-python on purpose: this is the test's own "other client", independent of the
 balloon_tui code under test.
@@ -90,6 +92,11 @@ class GuestSpec:
     # until `grow_max_mib` are written (its used memory rises steadily); 0: no workload.
     grow_mib_per_s: int = 0
     grow_max_mib: int = 256
+    # A virtio-mem device of this size beside the boot memory (0: none), nothing plugged at
+    # boot; `memory_mib` stays the boot memory (the guest's one NUMA cell).
+    virtio_mem_mib: int = 0
+    # Defined, then started (a transient guest has no config to edit); undefined with it.
+    persistent: bool = False
 
     @property
     def balloon_driver(self) -> bool:
@@ -101,6 +108,10 @@ class GuestSpec:
         args = self.cmdline.split()
         if self.grow_mib_per_s > 0:
             args += [f"grow={self.grow_mib_per_s}", f"growmax={self.grow_max_mib}"]
+        if self.virtio_mem_mib > 0:
+            # This kernel leaves hot-plugged memory offline unless told; movable, so that
+            # virtio_mem can empty its blocks again to unplug them.
+            args.append("memhp_default_state=online_movable")
         return " ".join(args)
 
 
@@ -129,15 +140,45 @@ def random_name(label: str) -> str:
     return f"{PREFIX}{label}-{secrets.token_hex(3)}"
 
 
+VIRTIO_MEM_BLOCK_MIB = 2
+VIRTIO_MEM_SLOTS = 4
+
+
+def _virtio_mem_xml(spec: GuestSpec) -> tuple[str, str, str]:
+    """(maxMemory, cpu with its NUMA cell, the memory device) for a virtio-mem guest.
+
+    What works here (docs: libvirt-facts.md): hot-plug needs `<maxMemory slots>` covering
+    boot memory plus the device, and the device sits in a NUMA node, so one cell holds the
+    boot memory. Nothing is plugged at boot (`requested` 0).
+    """
+    if spec.virtio_mem_mib <= 0:
+        return "", "", ""
+    total = spec.memory_mib + spec.virtio_mem_mib
+    max_memory = f"<maxMemory slots='{VIRTIO_MEM_SLOTS}' unit='MiB'>{total}</maxMemory>"
+    cpu = f"<cpu><numa><cell id='0' cpus='0' memory='{spec.memory_mib}' unit='MiB'/></numa></cpu>"
+    device = f"""<memory model='virtio-mem'>
+      <target>
+        <size unit='MiB'>{spec.virtio_mem_mib}</size>
+        <node>0</node>
+        <block unit='MiB'>{VIRTIO_MEM_BLOCK_MIB}</block>
+        <requested unit='MiB'>0</requested>
+      </target>
+    </memory>"""
+    return max_memory, cpu, device
+
+
 def domain_xml(name: str, spec: GuestSpec, console_log: Path) -> str:
     mem_kib = spec.memory_mib * MIB
     cmdline = " ".join(p for p in (BASE_CMDLINE, spec.kernel_args) if p)
+    max_memory, cpu, vmem_device = _virtio_mem_xml(spec)
     return f"""<domain type='qemu'>
   <name>{escape(name)}</name>
   <description>balloon-tui test guest owner={OWNER}</description>
+  {max_memory}
   <memory unit='KiB'>{mem_kib}</memory>
   <currentMemory unit='KiB'>{mem_kib}</currentMemory>
   <vcpu>1</vcpu>
+  {cpu}
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
     <kernel>{KERNEL}</kernel>
@@ -161,6 +202,7 @@ def domain_xml(name: str, spec: GuestSpec, console_log: Path) -> str:
     <memballoon model='virtio'>
       <stats period='{spec.stats_period}'/>
     </memballoon>
+    {vmem_device}
   </devices>
 </domain>
 """
@@ -169,7 +211,17 @@ def domain_xml(name: str, spec: GuestSpec, console_log: Path) -> str:
 def start_guest(conn: libvirt.virConnect, spec: GuestSpec) -> Guest:
     name = random_name(spec.label)
     console_log = CONSOLE_DIR / f"{name}.console.log"
-    dom = conn.createXML(domain_xml(name, spec, console_log), 0)
+    xml = domain_xml(name, spec, console_log)
+    if spec.persistent:
+        dom = conn.defineXML(xml)
+        try:
+            dom.create()
+        except libvirt.libvirtError:
+            with contextlib.suppress(libvirt.libvirtError):
+                dom.undefine()
+            raise
+    else:
+        dom = conn.createXML(xml, 0)
     return Guest(spec, name, dom.UUIDString(), console_log, time.time())
 
 

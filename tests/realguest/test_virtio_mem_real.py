@@ -10,10 +10,24 @@ Timings go to build/realguest/timings.txt as vmem_*.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
 import guests as g
 import libvirt
 import pytest
 import vmem
+
+from balloon_tui.core.audit import AuditLog
+from balloon_tui.core.safety import SafetyPolicy
+from balloon_tui.tui import BalloonApp, create_app
+from balloon_tui.tui.render import RowView, row_key
+from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
+from balloon_tui.virt.fleet import Fleet
 
 pytestmark = pytest.mark.realguest
 
@@ -81,3 +95,235 @@ def test_plug_and_unplug_with_plain_libvirt(
     # A live change only: the config still asks for nothing.
     config = vmem.device(conn, vmem_guest, libvirt.VIR_DOMAIN_XML_INACTIVE)
     assert config.requested_kib == 0 and config.current_kib is None
+
+
+# -- through the UI ---------------------------------------------------------------------------
+# The app is built as balloon_tui/cli.py builds it (`-c qemu:///system --refresh 0.5
+# --floor-margin 256M --audit-log PATH`). `v` puts the panel's slider and the keys - + _ = t
+# on the selected guest's virtio-mem device; the test checks what happened from outside: the
+# live XML's <requested> and <current>, and the audit log.
+REFRESH = 0.5
+SCREEN = (140, 40)
+# The floor with a 256 MiB margin: used (~135 MiB here: this kernel keeps much of its 256 MiB
+# boot memory) + 256 MiB, ~390 MiB. It sits well apart from both "everything unplugged"
+# (256 MiB: below it) and the totals the other steps reach (>= 550 MiB: above it), so which
+# side a request falls on does not hang on a few MiB of the guest's usage.
+FLOOR = SafetyPolicy(min_margin_kib=256 * MIB)
+UI_TIMEOUT = 15.0
+
+AppFactory = Callable[[Path], BalloonApp]
+
+
+@pytest.fixture
+def make_app() -> Iterator[AppFactory]:
+    fleets: list[Fleet] = []
+
+    def make(audit_path: Path) -> BalloonApp:
+        fleet = Fleet([g.URI], readonly=False, interval=REFRESH, audit=AuditLog(audit_path))
+        fleets.append(fleet)
+        errors = fleet.connect_all()
+        assert not errors, f"cannot open {g.URI}: {errors}"
+        return create_app(fleet.bind, show_host=False, floor=FLOOR, log_clock=False)
+
+    yield make
+    for fleet in fleets:  # the app stops its fleet on unmount; this covers a failed start
+        fleet.stop()
+
+
+def settle(conn: libvirt.virConnect, guest: g.Guest, mib: int) -> None:
+    """Bring the device to `mib` plugged behind the app's back (each test starts known)."""
+    if vmem.device(conn, guest).current_kib != mib * MIB:
+        vmem.request(conn, guest, mib * MIB)
+    g.wait_for(
+        f"settle at {mib} MiB",
+        lambda: vmem.device(conn, guest).current_kib == mib * MIB,
+        FOLLOW_TIMEOUT,
+        interval=0.1,
+    )
+
+
+async def until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"{what}: not within {timeout:.0f} s")
+        await asyncio.sleep(0.05)
+    return time.monotonic() - start
+
+
+def audit_lines(path: Path, guest: g.Guest) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [x for x in lines if x.get("uuid") == guest.uuid]
+
+
+def device_writes(path: Path, guest: g.Guest) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(attempt, result) of each finished write to a virtio-mem device, in order."""
+    lines = [x for x in audit_lines(path, guest) if "device" in x]
+    results = {x["id"]: x for x in lines if x["phase"] == "result"}
+    return [(x, results[x["id"]]) for x in lines if x["phase"] == "attempt" and x["id"] in results]
+
+
+async def next_write(
+    path: Path, guest: g.Guest, done_before: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Wait for the app's next finished device write; it went through, audited as such."""
+    await until(
+        lambda: len(device_writes(path, guest)) > done_before,
+        UI_TIMEOUT,
+        f"a virtio-mem write in {path.name}",
+    )
+    attempt, result = device_writes(path, guest)[done_before]
+    assert result["ok"] and result["result"] == "ok", (attempt, result)
+    assert attempt["device"] == "virtio-mem" and attempt["alias"], attempt
+    assert attempt["uri"] == g.URI and attempt["name"] == guest.name
+    assert attempt["mode"] == "live", attempt
+    return attempt, result
+
+
+async def follows(conn: libvirt.virConnect, guest: g.Guest, kib: int, label: str) -> float:
+    """From now until the live XML's <current> is `kib`; recorded as ui_vmem_<label>."""
+    seconds = await until(
+        lambda: vmem.device(conn, guest).current_kib == kib,
+        FOLLOW_TIMEOUT,
+        f"{label}: <current> to reach {kib // MIB} MiB (now {vmem.device(conn, guest)})",
+    )
+    await until(
+        lambda: vmem.balloon_current_kib(conn, guest) == BOOT_MIB * MIB + kib,
+        FOLLOW_TIMEOUT,
+        f"{label}: balloon.current to follow",
+    )
+    return seconds
+
+
+def row_of(app: BalloonApp, guest: g.Guest) -> RowView:
+    for row in app.rows.values():
+        if row.domain.uuid == guest.uuid:
+            return row
+    raise AssertionError(f"{guest.name} is not in the table")
+
+
+async def open_device(app: BalloonApp, pilot: Any, guest: g.Guest) -> None:
+    """Start, select the guest, wait for its stats (the floor needs them) and press `v`."""
+    await asyncio.wait_for(app.ready.wait(), 15)
+    await pilot.pause()
+    key = row_of(app, guest).domain.key
+    app.table.move_cursor(row=app.table.get_row_index(row_key(*key)))
+    await pilot.pause()
+    assert app.selected == key
+
+    def known() -> bool:
+        domain = row_of(app, guest).domain
+        return domain.memory_devices != () and FLOOR.floor_kib(domain, app.main.clock()) is not None
+
+    await until(known, 10, f"{guest.name}: its device and guest stats in the app")
+    await pilot.press("v")
+
+
+def floor_of(app: BalloonApp, guest: g.Guest) -> int:
+    floor = FLOOR.floor_kib(row_of(app, guest).domain, app.main.clock())
+    assert floor is not None
+    return floor
+
+
+def timed(label: str, guest: g.Guest, pressed_at: float, seconds_after: float) -> None:
+    g.record_timing(
+        f"ui_vmem_{label}",
+        time.monotonic() - pressed_at,
+        guest=guest.spec.label,
+        current_after_s=round(seconds_after, 2),
+    )
+
+
+async def test_keys_plug_and_unplug_the_device(
+    make_app: AppFactory, libvirt_conn: libvirt.virConnect, vmem_guest: g.Guest, tmp_path: Path
+) -> None:
+    conn = libvirt_conn
+    settle(conn, vmem_guest, 0)
+    alias = vmem.device(conn, vmem_guest).alias
+    audit = tmp_path / "audit.jsonl"
+    app = make_app(audit)
+    async with app.run_test(size=SCREEN) as pilot:
+        await open_device(app, pilot, vmem_guest)
+
+        # `=`: 512 MiB more, clamped to the device's size: everything plugged.
+        pressed = time.monotonic()
+        await pilot.press("equals_sign")
+        attempt, _ = await next_write(audit, vmem_guest, 0)
+        assert (attempt["alias"], attempt["target_kib"]) == (alias, SIZE_MIB * MIB), attempt
+        assert attempt["source"] == "key"
+        after = await follows(conn, vmem_guest, SIZE_MIB * MIB, "plug_0_to_512")
+        timed("key_plug_0_to_512", vmem_guest, pressed, after)
+
+        # `-`: 64 MiB less, far above the floor: no question, unplugged.
+        assert floor_of(app, vmem_guest) < BOOT_MIB * MIB + (SIZE_MIB - 64) * MIB
+        pressed = time.monotonic()
+        await pilot.press("minus")
+        attempt, _ = await next_write(audit, vmem_guest, 1)
+        assert attempt["target_kib"] == (SIZE_MIB - 64) * MIB, attempt
+        assert attempt["previous_kib"] == SIZE_MIB * MIB, attempt
+        after = await follows(conn, vmem_guest, (SIZE_MIB - 64) * MIB, "unplug_512_to_448")
+        timed("key_unplug_512_to_448", vmem_guest, pressed, after)
+        assert not any(isinstance(s, ConfirmFloorScreen) for s in app.screen_stack)
+    # The keys moved the device only: no balloon target was written.
+    balloon = [x for x in audit_lines(audit, vmem_guest) if "device" not in x]
+    assert balloon == [], balloon
+    assert vmem.device(conn, vmem_guest).requested_kib == (SIZE_MIB - 64) * MIB
+
+
+async def test_typed_request_is_rounded_to_the_block(
+    make_app: AppFactory, libvirt_conn: libvirt.virConnect, vmem_guest: g.Guest, tmp_path: Path
+) -> None:
+    conn = libvirt_conn
+    settle(conn, vmem_guest, 64)
+    audit = tmp_path / "audit.jsonl"
+    app = make_app(audit)
+    typed_mib = 301  # not a whole number of 2 MiB blocks
+    async with app.run_test(size=SCREEN) as pilot:
+        await open_device(app, pilot, vmem_guest)
+        assert BOOT_MIB * MIB + (typed_mib - BLOCK_MIB) * MIB > floor_of(app, vmem_guest)
+        pressed = time.monotonic()
+        await pilot.press("t")
+        await pilot.press(*f"{typed_mib}M", "enter")
+        attempt, _ = await next_write(audit, vmem_guest, 0)
+        asked = attempt["target_kib"]
+        assert attempt["source"] == "typed", attempt
+        # Whole blocks, the nearest to what was typed (up or down: a block at most).
+        assert asked % (BLOCK_MIB * MIB) == 0, attempt
+        assert abs(asked - typed_mib * MIB) < BLOCK_MIB * MIB, attempt
+        assert vmem.device(conn, vmem_guest).requested_kib == asked
+        after = await follows(conn, vmem_guest, asked, f"typed_64_to_{asked // MIB}")
+        timed(f"typed_{typed_mib}M_to_{asked // MIB}", vmem_guest, pressed, after)
+
+
+async def test_unplug_below_the_floor_asks_first(
+    make_app: AppFactory, libvirt_conn: libvirt.virConnect, vmem_guest: g.Guest, tmp_path: Path
+) -> None:
+    conn = libvirt_conn
+    settle(conn, vmem_guest, SIZE_MIB - 64)
+    audit = tmp_path / "audit.jsonl"
+    app = make_app(audit)
+    async with app.run_test(size=SCREEN) as pilot:
+        await open_device(app, pilot, vmem_guest)
+        # `_`: 512 MiB less, clamped to 0: the guest would keep its boot memory only.
+        assert floor_of(app, vmem_guest) > BOOT_MIB * MIB, "the floor is not above boot memory"
+        await pilot.press("underscore")
+        await until(lambda: isinstance(app.screen, ConfirmFloorScreen), 5, "the floor question")
+        await pilot.press("escape")  # Cancel: nothing is written
+        await until(lambda: not isinstance(app.screen, ConfirmFloorScreen), 5, "cancel")
+        await asyncio.sleep(2 * REFRESH)
+        assert device_writes(audit, vmem_guest) == []
+        assert vmem.device(conn, vmem_guest).requested_kib == (SIZE_MIB - 64) * MIB
+
+        await pilot.press("underscore")
+        await until(
+            lambda: isinstance(app.screen, ConfirmFloorScreen), 5, "the floor question again"
+        )
+        pressed = time.monotonic()
+        await pilot.press("tab", "enter")  # "set anyway"
+        attempt, _ = await next_write(audit, vmem_guest, 0)
+        assert attempt["target_kib"] == 0 and attempt["forced"] is True, attempt
+        after = await follows(conn, vmem_guest, 0, "unplug_448_to_0_forced")
+        timed("forced_unplug_448_to_0", vmem_guest, pressed, after)
+    assert not g.troubles(vmem_guest), g.troubles(vmem_guest)

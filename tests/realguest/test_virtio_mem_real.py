@@ -99,7 +99,7 @@ def test_plug_and_unplug_with_plain_libvirt(
 
 # -- through the UI ---------------------------------------------------------------------------
 # The app is built as balloon_tui/cli.py builds it (`-c qemu:///system --refresh 0.5
-# --floor-margin 256M --audit-log PATH`). `v` puts the panel's slider and the keys - + _ = t
+# --floor-margin 256M --audit-log PATH`). `v` puts the panel's slider and the keys - + _ = t u
 # on the selected guest's virtio-mem device; the test checks what happened from outside: the
 # live XML's <requested> and <current>, and the audit log.
 REFRESH = 0.5
@@ -265,11 +265,19 @@ async def test_keys_plug_and_unplug_the_device(
         assert attempt["previous_kib"] == SIZE_MIB * MIB, attempt
         after = await follows(conn, vmem_guest, (SIZE_MIB - 64) * MIB, "unplug_512_to_448")
         timed("key_unplug_512_to_448", vmem_guest, pressed, after)
+
+        # `u`: back to the request before ours, plugged again.
+        pressed = time.monotonic()
+        await pilot.press("u")
+        attempt, _ = await next_write(audit, vmem_guest, 2)
+        assert (attempt["target_kib"], attempt["source"]) == (SIZE_MIB * MIB, "undo"), attempt
+        after = await follows(conn, vmem_guest, SIZE_MIB * MIB, "undo_448_to_512")
+        timed("undo_448_to_512", vmem_guest, pressed, after)
         assert not any(isinstance(s, ConfirmFloorScreen) for s in app.screen_stack)
     # The keys moved the device only: no balloon target was written.
     balloon = [x for x in audit_lines(audit, vmem_guest) if "device" not in x]
     assert balloon == [], balloon
-    assert vmem.device(conn, vmem_guest).requested_kib == (SIZE_MIB - 64) * MIB
+    assert vmem.device(conn, vmem_guest).requested_kib == SIZE_MIB * MIB
 
 
 async def test_typed_request_is_rounded_to_the_block(

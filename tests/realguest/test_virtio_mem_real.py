@@ -78,10 +78,7 @@ def test_plug_and_unplug_with_plain_libvirt(
     dev = vmem.device(conn, vmem_guest)
     assert dev.alias, "no alias in the live XML"
     assert (dev.node, dev.block_kib, dev.size_kib) == (0, BLOCK_MIB * MIB, SIZE_MIB * MIB)
-    if dev.requested_kib != 0 or dev.current_kib != 0:
-        # Another test (the UI's, run first by -k or a rerun) left some plugged: unplug.
-        vmem.request(conn, vmem_guest, 0)
-        g.wait_for("unplug all", lambda: vmem.device(conn, vmem_guest).current_kib == 0, 10)
+    vmem.settle(conn, vmem_guest, 0)  # when another test ran first (-k, a rerun)
     # libvirt counts the whole device in the maximum, plugged or not.
     whole = (BOOT_MIB + SIZE_MIB) * MIB
     assert vmem.balloon_maximum_kib(conn, vmem_guest) == whole
@@ -128,18 +125,6 @@ def make_app() -> Iterator[AppFactory]:
     yield make
     for fleet in fleets:  # the app stops its fleet on unmount; this covers a failed start
         fleet.stop()
-
-
-def settle(conn: libvirt.virConnect, guest: g.Guest, mib: int) -> None:
-    """Bring the device to `mib` plugged behind the app's back (each test starts known)."""
-    if vmem.device(conn, guest).current_kib != mib * MIB:
-        vmem.request(conn, guest, mib * MIB)
-    g.wait_for(
-        f"settle at {mib} MiB",
-        lambda: vmem.device(conn, guest).current_kib == mib * MIB,
-        FOLLOW_TIMEOUT,
-        interval=0.1,
-    )
 
 
 async def until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
@@ -240,7 +225,7 @@ async def test_keys_plug_and_unplug_the_device(
     make_app: AppFactory, libvirt_conn: libvirt.virConnect, vmem_guest: g.Guest, tmp_path: Path
 ) -> None:
     conn = libvirt_conn
-    settle(conn, vmem_guest, 0)
+    vmem.settle(conn, vmem_guest, 0)
     alias = vmem.device(conn, vmem_guest).alias
     audit = tmp_path / "audit.jsonl"
     app = make_app(audit)
@@ -284,7 +269,7 @@ async def test_typed_request_is_rounded_to_the_block(
     make_app: AppFactory, libvirt_conn: libvirt.virConnect, vmem_guest: g.Guest, tmp_path: Path
 ) -> None:
     conn = libvirt_conn
-    settle(conn, vmem_guest, 64)
+    vmem.settle(conn, vmem_guest, 64 * MIB)
     audit = tmp_path / "audit.jsonl"
     app = make_app(audit)
     typed_mib = 301  # not a whole number of 2 MiB blocks
@@ -309,7 +294,7 @@ async def test_unplug_below_the_floor_asks_first(
     make_app: AppFactory, libvirt_conn: libvirt.virConnect, vmem_guest: g.Guest, tmp_path: Path
 ) -> None:
     conn = libvirt_conn
-    settle(conn, vmem_guest, SIZE_MIB - 64)
+    vmem.settle(conn, vmem_guest, (SIZE_MIB - 64) * MIB)
     audit = tmp_path / "audit.jsonl"
     app = make_app(audit)
     async with app.run_test(size=SCREEN) as pilot:
@@ -335,3 +320,62 @@ async def test_unplug_below_the_floor_asks_first(
         after = await follows(conn, vmem_guest, 0, "unplug_448_to_0_forced")
         timed("forced_unplug_448_to_0", vmem_guest, pressed, after)
     assert not g.troubles(vmem_guest), g.troubles(vmem_guest)
+
+
+# -- the balloon's own settings (D), in the persistent guest's config ---------------------------
+async def toggle_both(app: BalloonApp, pilot: Any) -> tuple[bool, bool]:
+    """`D`, space on autodeflate, tab, space on free page reporting, Store, confirm; returns
+    what the dialog's boxes said when stored."""
+    from balloon_tui.tui.screens.knobs import BalloonKnobsScreen, ConfirmKnobsScreen
+    from textual.widgets import Checkbox
+
+    await pilot.press("D")
+    await until(lambda: isinstance(app.screen, BalloonKnobsScreen), 10, "the D dialog")
+    dialog = app.screen
+    await pilot.press("space", "tab", "space")
+    wanted = (
+        dialog.query_one("#knobs-autodeflate", Checkbox).value,
+        dialog.query_one("#knobs-fpr", Checkbox).value,
+    )
+    await pilot.click("#knobs-store")
+    await until(lambda: isinstance(app.screen, ConfirmKnobsScreen), 5, "the confirmation")
+    await pilot.press("enter")  # its focus is on Store
+    await until(lambda: not isinstance(app.screen, ConfirmKnobsScreen), 5, "confirmed")
+    return wanted
+
+
+async def test_balloon_settings_go_to_the_config_only(
+    make_app: AppFactory, libvirt_conn: libvirt.virConnect, vmem_guest: g.Guest, tmp_path: Path
+) -> None:
+    conn = libvirt_conn
+    inactive = libvirt.VIR_DOMAIN_XML_INACTIVE
+    live_before = vmem.balloon_flags(conn, vmem_guest, 0)
+    config_before = vmem.balloon_flags(conn, vmem_guest, inactive)
+    audit = tmp_path / "audit.jsonl"
+    app = make_app(audit)
+    async with app.run_test(size=SCREEN) as pilot:
+        await asyncio.wait_for(app.ready.wait(), 15)
+        await pilot.pause()
+        key = row_of(app, vmem_guest).domain.key
+        app.table.move_cursor(row=app.table.get_row_index(row_key(*key)))
+        await pilot.pause()
+        for flipped in ((True, True), (False, False)):
+            want = tuple(b != f for b, f in zip(config_before, flipped, strict=True))
+            stored = await toggle_both(app, pilot)
+            assert stored == want, f"the dialog's boxes: {stored}, expected {want}"
+            # As `virsh dumpxml --inactive` shows it; the running guest keeps its settings
+            # until the next boot (libvirt cannot change them live).
+            await until(
+                lambda want=want: vmem.balloon_flags(conn, vmem_guest, inactive) == want,
+                10,
+                f"the config's memballoon to be autodeflate, freePageReporting = {want}",
+            )
+            assert vmem.balloon_flags(conn, vmem_guest, 0) == live_before
+    settings = [x for x in audit_lines(audit, vmem_guest) if x.get("action") == "balloon-settings"]
+    results = [x for x in settings if x["phase"] == "result"]
+    assert [x["ok"] for x in results] == [True, True], settings
+    assert [(x["config"]["autodeflate"], x["config"]["free_page_reporting"]) for x in results] == [
+        tuple(not b for b in config_before),
+        config_before,
+    ], results
+    assert all(x["live_period"] is None for x in results), results  # the period left alone

@@ -91,3 +91,24 @@ def guest_total_kib(conn: libvirt.virConnect, guest: g.Guest) -> int | None:
     guest has onlined what was plugged, so it proves the guest uses it."""
     value = conn.lookupByUUIDString(guest.uuid).memoryStats().get("available")
     return None if value is None else int(value)
+
+
+def settle(conn: libvirt.virConnect, guest: g.Guest, kib: int, timeout: float = 10.0) -> None:
+    """Bring the device to `kib` plugged and wait until it is (a test's known start)."""
+    if device(conn, guest).current_kib != kib:
+        request(conn, guest, kib)
+    g.wait_for(
+        f"{guest.name}: virtio-mem settled at {kib} KiB",
+        lambda: device(conn, guest).current_kib == kib,
+        timeout,
+        interval=0.1,
+    )
+
+
+def balloon_flags(conn: libvirt.virConnect, guest: g.Guest, flags: int) -> tuple[bool, bool]:
+    """(autodeflate, freePageReporting) of the guest's `<memballoon>`; absent means off."""
+    balloon = ET.fromstring(conn.lookupByUUIDString(guest.uuid).XMLDesc(flags)).find(
+        "devices/memballoon"
+    )
+    assert balloon is not None
+    return (balloon.get("autodeflate") == "on", balloon.get("freePageReporting") == "on")

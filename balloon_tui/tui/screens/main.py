@@ -203,6 +203,16 @@ class MainScreen(Screen[None]):
         if self.fleet is not None and self.view.reported() >= len(self.fleet.uris):
             self.ready.set()
 
+    def on_screen_resume(self) -> None:
+        """Back from a dialog: the keys go to the table again if the widget that had the
+        focus is gone or hidden (the filter line is hidden unless in use, and keys typed
+        into it would silently filter the table)."""
+        focused = self.focused
+        if focused is None or (
+            isinstance(focused, FilterInput) and not focused.has_class("-active")
+        ):
+            self.table.focus()
+
     def on_write_done(self, message: WriteDone) -> None:
         if not self.closing_down():
             self.writes.done(message.result)

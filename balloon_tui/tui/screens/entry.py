@@ -19,7 +19,7 @@ from balloon_tui.tui import render
 
 
 def check_target(
-    text: str, domain: DomainSnapshot, floor_kib: int | None
+    text: str, domain: DomainSnapshot, floor_kib: int | None, smallest: int | None = None
 ) -> tuple[int | None, Text]:
     """Parse `text` for `domain`: (KiB or None, the line to show under the input).
 
@@ -37,7 +37,8 @@ def check_target(
             f"{format_size(domain.maximum_kib)} by {format_size(kib - domain.maximum_kib)}",
             style=render.STYLE_ERROR,
         )
-    smallest = min(MINIMUM_KIB, domain.maximum_kib)
+    if smallest is None:  # a virtio-mem device's request may be 0
+        smallest = min(MINIMUM_KIB, domain.maximum_kib)
     raised = kib < smallest
     kib = max(kib, smallest)
     line = Text.assemble(
@@ -78,9 +79,15 @@ class TargetEntryScreen(ModalScreen[int | None]):
     """
 
     def __init__(
-        self, domain: DomainSnapshot, current_kib: int, floor_kib: int | None = None
+        self,
+        domain: DomainSnapshot,
+        current_kib: int,
+        floor_kib: int | None = None,
+        *,
+        smallest: int | None = None,
     ) -> None:
         super().__init__()
+        self.smallest = smallest
         self.domain = domain
         self.current_kib = current_kib
         self.floor_kib = floor_kib
@@ -118,13 +125,13 @@ class TargetEntryScreen(ModalScreen[int | None]):
         if not event.value.strip():
             check.update("")
             return
-        _kib, line = check_target(event.value, self.domain, self.floor_kib)
+        _kib, line = check_target(event.value, self.domain, self.floor_kib, self.smallest)
         check.update(render.themed(line))
 
     @on(Input.Submitted, "#entry-input")
     def _submit(self, event: Input.Submitted) -> None:
         event.stop()
-        kib, line = check_target(event.value, self.domain, self.floor_kib)
+        kib, line = check_target(event.value, self.domain, self.floor_kib, self.smallest)
         if kib is None:
             self.query_one("#entry-check", Static).update(render.themed(line))
             return

@@ -17,6 +17,7 @@ import libvirt
 import pytest
 from fleet_inbox import Inbox
 from nodefiles import GIB, MIB, DomainSpec, uuid_for
+from vmemfakes import UUID, FakeConnection, FakeDomain, domain_xml, libvirt_error
 
 from balloon_tui.core.audit import AuditLog
 from balloon_tui.core.model import HostStatus
@@ -26,74 +27,6 @@ from balloon_tui.virt.session import HostSession
 from balloon_tui.virt.vmem_writer import device_element, request_xml, write_device
 
 LIVE, CONFIG = libvirt.VIR_DOMAIN_AFFECT_LIVE, libvirt.VIR_DOMAIN_AFFECT_CONFIG
-UUID = "00000000-0000-4000-8000-000000000001"
-
-DEVICE = """<memory model='virtio-mem'>
-      <target>
-        <size unit='KiB'>{size}</size>
-        <node>{node}</node>
-        <block unit='KiB'>2048</block>
-        <requested unit='KiB'>{requested}</requested>
-        {current}
-      </target>
-      {alias}
-      <address type='pci' domain='0x0000' bus='0x00' slot='0x0{slot}' function='0x0'/>
-    </memory>"""
-
-
-def _domain_xml(*, live: bool) -> str:
-    devices = "".join(
-        DEVICE.format(
-            size=524288,
-            node=node,
-            requested=65536,
-            current="<current unit='KiB'>65536</current>" if live else "",
-            alias=f"<alias name='virtiomem{node}'/>" if live else "",
-            slot=node + 2,
-        )
-        for node in (0, 1)
-    )
-    return f"""<domain type='kvm'><name>vm</name><uuid>{UUID}</uuid>
-  <memory unit='KiB'>1572864</memory>
-  <devices><memballoon model='virtio'/>{devices}</devices></domain>"""
-
-
-def _error(code: int, message: str) -> libvirt.libvirtError:
-    exc = libvirt.libvirtError(message)
-    exc.err = (code, 10, message, 2, None, None, None, 0, 0)
-    return exc
-
-
-class FakeDomain:
-    """The virDomain calls the writer makes, recorded."""
-
-    def __init__(self, state: int = libvirt.VIR_DOMAIN_RUNNING) -> None:
-        self.state = state
-        self.calls: list[tuple[str, int]] = []
-        self.fail: list[libvirt.libvirtError] = []
-
-    def info(self) -> list[int]:
-        return [self.state, 1572864, 589824, 1, 0]
-
-    def XMLDesc(self, flags: int = 0) -> str:
-        live = not flags & libvirt.VIR_DOMAIN_XML_INACTIVE and self.state != 5
-        return _domain_xml(live=live)
-
-    def updateDeviceFlags(self, xml: str, flags: int = 0) -> int:
-        self.calls.append((xml, flags))
-        if self.fail:
-            raise self.fail.pop(0)
-        return 0
-
-
-class FakeConnection:
-    def __init__(self, dom: FakeDomain) -> None:
-        self.dom = dom
-
-    def lookupByUUIDString(self, uuid: str) -> FakeDomain:
-        if uuid != UUID:
-            raise _error(libvirt.VIR_ERR_NO_DOMAIN, "Domain not found")
-        return self.dom
 
 
 def _request(kib: int, mode: ApplyMode = ApplyMode.LIVE, alias: str = "virtiomem1") -> Any:
@@ -156,7 +89,7 @@ def test_persist_mode_is_one_call_live_and_config(tmp_path: Path) -> None:
 
 def test_persist_mode_falls_back_to_one_call_each_with_that_side_s_xml(tmp_path: Path) -> None:
     dom = FakeDomain()
-    dom.fail.append(_error(libvirt.VIR_ERR_INVALID_ARG, "mutually exclusive"))
+    dom.fail.append(libvirt_error(libvirt.VIR_ERR_INVALID_ARG, "mutually exclusive"))
     result, _audit = _write(_request(128 * MIB, ApplyMode.LIVE_PERSIST), dom, tmp_path)
     assert result.ok
     assert [flags for _xml, flags in dom.calls] == [LIVE | CONFIG, LIVE, CONFIG]
@@ -213,7 +146,7 @@ def test_read_only_is_refused_and_audited(tmp_path: Path) -> None:
 
 def test_a_libvirt_error_comes_back_as_the_result(tmp_path: Path) -> None:
     dom = FakeDomain()
-    dom.fail.append(_error(libvirt.VIR_ERR_OPERATION_INVALID, "cannot resize now"))
+    dom.fail.append(libvirt_error(libvirt.VIR_ERR_OPERATION_INVALID, "cannot resize now"))
     result, audit = _write(_request(128 * MIB), dom, tmp_path)
     assert not result.ok and result.error_code == libvirt.VIR_ERR_OPERATION_INVALID
     assert "cannot resize now" in result.message
@@ -221,7 +154,7 @@ def test_a_libvirt_error_comes_back_as_the_result(tmp_path: Path) -> None:
 
 
 def test_request_xml_adds_a_missing_requested_and_keeps_the_original() -> None:
-    root = ET.fromstring(_domain_xml(live=True))
+    root = ET.fromstring(domain_xml(live=True))
     element = device_element(root, "virtiomem0")
     assert element is not None
     target = element.find("target")

@@ -18,6 +18,17 @@ from balloon_tui.core.sizes import MINIMUM_KIB, SizeError, format_compact, forma
 from balloon_tui.tui import render
 
 
+def is_zero(text: str) -> bool:
+    """ "0", "0M", "0.0 GiB": nothing, in any unit parse_size knows."""
+    number = text.strip().rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ").strip()
+    unit = text.strip()[len(number) :].strip() if number else ""
+    try:
+        parse_size(f"1{unit}")
+    except SizeError:
+        return False
+    return bool(number) and set(number) <= {"0", "."} and "0" in number
+
+
 def check_target(
     text: str, domain: DomainSnapshot, floor_kib: int | None, smallest: int | None = None
 ) -> tuple[int | None, Text]:
@@ -29,7 +40,9 @@ def check_target(
     try:
         kib = parse_size(text, domain.maximum_kib)
     except SizeError as exc:
-        return None, Text(f"{render.MARK_ERROR} {visible(str(exc))}", style=render.STYLE_ERROR)
+        if not (smallest == 0 and is_zero(text)):
+            return None, Text(f"{render.MARK_ERROR} {visible(str(exc))}", style=render.STYLE_ERROR)
+        kib = 0  # a virtio-mem device may be asked to unplug everything
     if kib > domain.maximum_kib:
         # Exact sizes: rounded ones would read "4.00 GiB is above the maximum 4.00 GiB".
         return None, Text(

@@ -47,23 +47,25 @@ def legend(device: DeviceView) -> Text:
 
 
 def progress(device: DeviceView) -> Text:
-    """Sending, failed, or how far the guest is from the request (pending/stalled)."""
+    """Sending, or how far the guest is from the request (pending/stalled), under a failure."""
     alias = shown(device.device.alias, ALIAS_CELLS)
-    if device.failed:
-        return Text.assemble(
-            (f"{render.MARK_ERROR} {alias} not set: ", render.STYLE_ERROR), visible(device.failed)
-        )
     if device.writing:
         return Text.assemble(
             (f"{render.MARK_WRITING} sending ", render.STYLE_TARGET),
             (short_size(device.requested_kib), "bold"),
             f" for {alias} to libvirt",
         )
-    state = device.progress.state
+    text = Text()
+    if device.failed:  # stays until the next request, as the balloon's does
+        text.append(f"{render.MARK_ERROR} {alias} not set: ", render.STYLE_ERROR)
+        text.append(visible(device.failed))
+        text.append("\n")
+    state, message = device.progress.state, device.progress.message
     if state is Convergence.STALLED:
-        return Text(f"{render.MARK_STALLED} {device.progress.message}", style=render.STYLE_WARN)
-    if state is Convergence.CONVERGED:
-        return Text(f"✓ {alias}: {device.progress.message}", style=render.STYLE_OK)
-    if state is Convergence.PENDING:
-        return Text(f"{alias}: {device.progress.message}", style=render.STYLE_TARGET)
-    return Text(f"{alias}: {device.progress.message}", style=render.STYLE_DIM)
+        text.append(f"{render.MARK_STALLED} {message}", render.STYLE_WARN)
+    elif state is Convergence.CONVERGED:
+        text.append(f"✓ {alias}: {message}", render.STYLE_OK)
+    else:
+        style = render.STYLE_TARGET if state is Convergence.PENDING else render.STYLE_DIM
+        text.append(f"{alias}: {message}", style)
+    return text

@@ -57,7 +57,10 @@ class DeviceWrites:
         for domain in host.domains:
             if domain.memory_devices:
                 self.tracker.observe(domain, now)
-        self.tracker.forget_missing(host.uri, {d.key for d in host.domains})
+        present = {d.key for d in host.domains}
+        self.tracker.forget_missing(host.uri, present)
+        for key in [k for k in self.active if k[0] == host.uri and k not in present]:
+            del self.active[key]  # gone: a guest later given its UUID starts on the balloon
 
     def device_of(self, row: RowView) -> MemoryDevice | None:
         """The device the guest's slider is on, if it still has it."""

@@ -92,6 +92,24 @@ async def test_v_switches_the_slider_to_the_device_and_back(fake: FakeFleetHandl
     assert _device_requests(fake) == []
 
 
+async def test_the_palette_has_it_and_a_vanished_guest_is_forgotten(
+    fake: FakeFleetHandle,
+) -> None:
+    app = _app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        guest = _guest(DEV0)
+        await emit(app, pilot, host(guest))
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "switch the slider"
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(lambda: app.panel.slider.device == "virtiomem0", what="the palette")
+        assert app.main.devices.active == {guest.key: "virtiomem0"}
+        await emit(app, pilot, host(taken_at=NOW + 1))
+        assert app.main.devices.active == {}
+
+
 async def test_the_keys_move_the_device_in_blocks_within_its_size(fake: FakeFleetHandle) -> None:
     app = _app(fake)
     async with app.run_test(size=(120, 40)) as pilot:

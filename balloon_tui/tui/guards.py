@@ -202,7 +202,7 @@ class WriteGuard:
         if request.device is None:
             return current_target(row)
         device = find_device(row.domain, request.device)
-        if device is None:  # gone meanwhile: the write is refused by `plan` anyway
+        if device is None:  # gone while the dialog was open: the writer refuses it (no device)
             return request.previous_kib or 0
         return self.screen.devices.requested(row, device)
 

@@ -10,7 +10,17 @@ import json
 from pathlib import Path
 
 from textual.widgets import Input
-from tuihelpers import TRUSTING, FakeFleet, FakeFleetHandle, dom, emit, host, plain, until
+from tuihelpers import (
+    TRUSTING,
+    FakeFleet,
+    FakeFleetHandle,
+    dom,
+    emit,
+    host,
+    on_track,
+    plain,
+    until,
+)
 from vmemfakes import UUID, FakeConnection, FakeDomain
 
 from balloon_tui.core.audit import AuditLog
@@ -132,6 +142,28 @@ async def test_the_keys_move_the_device_in_blocks_within_its_size(fake: FakeFlee
         ("virtiomem0", 512 * MIB, WriteSource.KEY),
         ("virtiomem0", 116 * MIB, WriteSource.SLIDER),
     ]
+
+
+async def test_a_click_on_the_track_asks_for_whole_blocks(fake: FakeFleetHandle) -> None:
+    app = _app(fake)
+    odd = MemoryDevice("virtiomem0", 0, 6 * MIB, 510 * MIB, 0, 0)  # 6 MiB blocks
+    async with app.run_test(size=(120, 40)) as pilot:
+        await emit(app, pilot, host(_guest(odd)))
+        await pilot.press("v")
+        await pilot.pause()
+        slider = app.panel.slider
+        x = slider.track_width // 3
+        await pilot.mouse_down(slider, offset=on_track(slider, x))
+        await pilot.mouse_up(slider, offset=on_track(slider, x))
+        await pilot.pause()
+        last = slider.track_width - 1
+        await pilot.mouse_down(slider, offset=on_track(slider, last))
+        await pilot.mouse_up(slider, offset=on_track(slider, last))
+        await pilot.pause()
+    [(alias, first, source), (_alias, end, _source)] = _device_requests(fake)
+    assert (alias, source) == ("virtiomem0", WriteSource.SLIDER)
+    assert first % (6 * MIB) == 0 and 0 < first < 510 * MIB
+    assert end == 510 * MIB  # the size is 85 whole blocks
 
 
 async def test_a_typed_request_is_rounded_to_the_block(fake: FakeFleetHandle) -> None:

@@ -214,3 +214,27 @@ def test_device_and_balloon_requests_coalesce_apart(
     balloon = [w for w in inbox.writes if w.request.device is None]
     assert [(w.ok, w.request.target_kib) for w in balloon] == [(True, 3 * GIB)]
     assert len(inbox.writes) == 4
+
+
+def test_a_device_size_change_event_wakes_the_poller_to_read_the_xml(
+    node: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registered: dict[int, Callable[..., None]] = {}
+    original = libvirt.virConnect.domainEventRegisterAny
+
+    def record(conn: libvirt.virConnect, dom: Any, event_id: int, cb: Any, opaque: Any) -> int:
+        registered[event_id] = cb
+        return original(conn, dom, event_id, cb, opaque)
+
+    monkeypatch.setattr(libvirt.virConnect, "domainEventRegisterAny", record)
+    session = HostSession(node([DomainSpec("vm", max_kib=GIB)]))
+    woken: list[bool] = []
+    session.on_event = lambda: woken.append(True)
+    session.open()
+    try:
+        callback = registered[libvirt.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE]
+        dom = session.connection().lookupByName("vm")
+        callback(session.connection(), dom, "virtiomem0", 448 * 1024, None)
+        assert woken == [True]
+    finally:
+        session.close()

@@ -29,6 +29,7 @@ from typing import Any
 from balloon_tui.core.display import has_unsafe
 from balloon_tui.core.guestpolicy import PolicyRequest, PolicyResult
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
+from balloon_tui.core.vmem import VIRTIO_MEM
 from balloon_tui.core.writes import TargetRequest, WriteResult, WriteSource
 
 
@@ -122,6 +123,10 @@ class AuditLog:
         }
         if request.reason is not None:
             record["reason"] = request.reason
+        if request.device is not None:
+            # target_kib/previous_kib are then the device's requested size, not a balloon's.
+            record["device"] = VIRTIO_MEM
+            record["alias"] = request.device
         return record
 
     def attempt(self, request: TargetRequest, flags: int) -> str:

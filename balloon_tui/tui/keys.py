@@ -118,6 +118,15 @@ APP_KEYS: tuple[KeyAction, ...] = (
         "Target",
     ),
     KeyAction(
+        "target.device",
+        "v",
+        "v",
+        "switch_device",
+        "balloon/vmem",
+        "switch the slider and the target keys: balloon ⇄ virtio-mem device",
+        "Target",
+    ),
+    KeyAction(
         "stats.arm",
         "a",
         "a",

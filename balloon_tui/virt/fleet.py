@@ -23,10 +23,10 @@ import libvirt
 
 from balloon_tui.core.audit import AuditLog
 from balloon_tui.core.guestpolicy import PolicyRequest, PolicyResult
-from balloon_tui.core.model import DomainKey, HostSnapshot, HostStatus
+from balloon_tui.core.model import HostSnapshot, HostStatus
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.targets import STALL_SECONDS, TargetBook
-from balloon_tui.core.writes import TargetRequest, WriteResult
+from balloon_tui.core.writes import TargetRequest, WriteResult, WriteSlot
 from balloon_tui.virt.connection import ConnectError, CredentialPrompt
 from balloon_tui.virt.errors import describe
 from balloon_tui.virt.session import HostSession
@@ -67,7 +67,9 @@ class HostWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._queue_lock = threading.Condition()
-        self._queued: dict[DomainKey, TargetRequest] = {}
+        # Per guest and device (`TargetRequest.slot`): a balloon target never replaces a
+        # virtio-mem request of the same guest, nor one device another.
+        self._queued: dict[WriteSlot, TargetRequest] = {}
         self._jobs: collections.deque[Callable[[], None]] = collections.deque()
         self._unsent: list[tuple[TargetRequest, str]] = []
         self._lost = threading.Event()
@@ -173,10 +175,10 @@ class HostWorker:
     def request(self, request: TargetRequest) -> None:
         with self._queue_lock:
             # A newer request replaces one still queued for the same domain: last wins.
-            replaced = self._queued.get(request.key)
+            replaced = self._queued.get(request.slot)
             if replaced is not None:
                 self._unsent.append((replaced, "superseded by a newer target before it was sent"))
-            self._queued[request.key] = request
+            self._queued[request.slot] = request
             self._queue_lock.notify()
 
     def call(self, job: Callable[[], None]) -> None:

@@ -45,6 +45,7 @@ from balloon_tui.virt.guest_stats import guest_stats
 from balloon_tui.virt.policy_writer import write_policy
 from balloon_tui.virt.stats_period import arm_stats
 from balloon_tui.virt.target_writer import refuse, write_target
+from balloon_tui.virt.vmem_writer import write_device
 
 __all__ = ["ConnectError", "HostSession", "refuse"]
 
@@ -155,6 +156,8 @@ class HostSession:
             (libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, balloon),
             # Someone (maybe another balloon-tui) stored a policy: read the XML again.
             (libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, lifecycle),
+            # A virtio-mem device's `<current>` moved: only the live XML says where to.
+            (libvirt.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE, lifecycle),
         ]
         self._callback_ids = []
         for event_id, callback in registrations:
@@ -394,6 +397,8 @@ class HostSession:
             if conn is None:
                 return refuse(self.audit, request, f"{self.uri} is disconnected")
             try:
+                if request.device is not None:
+                    return write_device(self, conn, request)
                 return write_target(self, conn, request)
             except libvirt.libvirtError as exc:  # pragma: no cover - write_target catches its own
                 return WriteResult(request, False, describe(exc), code_of(exc))

@@ -34,6 +34,7 @@ from balloon_tui.core.statsperiod import DEFAULT_STATS_PERIOD
 from balloon_tui.core.writes import ApplyMode, WriteResult
 from balloon_tui.tui import policyedit
 from balloon_tui.tui.credentials import CredentialBroker
+from balloon_tui.tui.devicewrites import DeviceWrites
 from balloon_tui.tui.fleetlink import FleetFactory, FleetLike, Inbox
 from balloon_tui.tui.guards import WriteGuard
 from balloon_tui.tui.history import History
@@ -89,6 +90,7 @@ class MainScreen(Screen[None]):
         self.ready = asyncio.Event()  # every host reported once: tests and snapshots wait
         self._inbox = Inbox()
         self.writes = WriteGuard(self)
+        self.devices = DeviceWrites(self)  # `v`: the slider on a virtio-mem device
         # --arm-stats: set this stats period on running guests that have none, once each.
         self.guests = GuestWatch(self, auto_arm_period=arm_stats)
         self.credentials = CredentialBroker(self)
@@ -187,6 +189,7 @@ class MainScreen(Screen[None]):
             with self.app.batch_update():
                 for host in hosts:
                     self.guests.check_selected(host)
+                    self.devices.observe(host)
                     for event in self.view.apply(host):
                         self.log_panel.add(event.message, event.severity)
                         if event.notify:
@@ -256,6 +259,7 @@ class MainScreen(Screen[None]):
                 now=host.taken_at if host and host.taken_at else self.clock(),
                 readonly=self.readonly,
                 mode=self.mode,
+                device=self.devices.view(row),
             )
         )
 
@@ -305,7 +309,9 @@ class MainScreen(Screen[None]):
 
     @on(BalloonSlider.Committed)
     def _slider_committed(self, event: BalloonSlider.Committed) -> None:
-        self.writes.slider_committed(event.subject, event.value, released=event.released)
+        self.writes.slider_committed(
+            event.subject, event.value, released=event.released, device=event.device
+        )
 
     # -- actions --------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -328,6 +334,9 @@ class MainScreen(Screen[None]):
 
     def action_undo_target(self) -> None:
         self.writes.undo()
+
+    def action_switch_device(self) -> None:
+        self.devices.switch()
 
     def action_apply_proposal(self) -> None:
         self.regulation.accept_selected()

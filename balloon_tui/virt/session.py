@@ -42,6 +42,7 @@ from balloon_tui.virt.connection import (
 )
 from balloon_tui.virt.errors import code_of, describe
 from balloon_tui.virt.guest_stats import guest_stats
+from balloon_tui.virt.hostmemory import HostMemoryReader
 from balloon_tui.virt.policy_writer import write_policy
 from balloon_tui.virt.stats_period import arm_stats
 from balloon_tui.virt.target_writer import refuse, write_target
@@ -96,6 +97,7 @@ class HostSession:
         self._callback_ids: list[int] = []
         self._hostname = ""
         self._memory_total_kib: int | None = None
+        self._host_memory = HostMemoryReader()
 
     # -- connection -------------------------------------------------------------------
     @property
@@ -126,6 +128,7 @@ class HostSession:
             self._memory_total_kib = int(conn.getInfo()[1]) * 1024
         except libvirt.libvirtError:
             self._memory_total_kib = None
+        self._host_memory.reset(conn)
         self._register_events(conn)
         with self._lock:
             self._devices.clear()
@@ -205,6 +208,7 @@ class HostSession:
             free_kib = int(conn.getFreeMemory()) // 1024 or None
         except libvirt.libvirtError:
             free_kib = None
+        node_memory, ksm = self._host_memory.read(conn)
         now = self.clock()
         domains = []
         seen: dict[str, tuple[tuple[Any, ...], DomainSnapshot]] = {}
@@ -247,6 +251,8 @@ class HostSession:
             taken_at=now,
             fetch_seconds=time.perf_counter() - started,
             readonly=self.readonly,
+            node_memory=node_memory,
+            ksm=ksm,
         )
 
     def _look(

@@ -12,7 +12,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import libvirt
 
@@ -51,6 +51,7 @@ __all__ = ["ConnectError", "HostSession", "refuse"]
 
 _STATS_FLAGS = libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_STATE
 _BY_NAME = operator.attrgetter("name")
+T = TypeVar("T")
 
 
 class HostSession:
@@ -415,6 +416,11 @@ class HostSession:
         """Store a guest's regulator policy in its metadata. Never raises; audited."""
         with self._calls:
             return write_policy(self, self._conn, request)
+
+    def locked(self, job: Callable[[HostSession, libvirt.virConnect | None], T]) -> T:
+        """Run `job` with this session's connection, one libvirt call at a time."""
+        with self._calls:
+            return job(self, self._conn)
 
     def arm_stats(self, request: StatsPeriodRequest) -> StatsPeriodResult:
         """Set a live stats period so the guest reports what it uses. Never raises; audited."""

@@ -37,10 +37,14 @@ def _period(seconds: int) -> str:
     return f"every {seconds} s" if seconds > 0 else "off"
 
 
+def _stats(seconds: int) -> str:
+    return f"stats {seconds} s" if seconds > 0 else "no stats"
+
+
 def knobs_words(knobs: BalloonKnobs) -> str:
     return (
         f"autodeflate {_on(knobs.autodeflate)} · free page reporting "
-        f"{_on(knobs.free_page_reporting)} · stats {_period(knobs.stats_period)}"
+        f"{_on(knobs.free_page_reporting)} · {_stats(knobs.stats_period)}"
     )
 
 

@@ -22,7 +22,7 @@ ALL_HOSTS = "*"
 
 # Every column fits at 120 terminal columns: a long host name keeps both ends in this many
 # cells, and the state is one word (the status bar has the whole story, "— retrying").
-HOST_CELLS = 28
+HOST_CELLS = 22
 
 COLUMNS = (
     "host",

@@ -245,3 +245,34 @@ async def test_a_fleet_that_cannot_read_settings_says_so(fake):
         said = "this connection cannot read balloon settings"
         await until(lambda: said in _notes(app), what="the reason")
         assert not isinstance(app.screen, BalloonKnobsScreen)
+
+
+async def test_a_transient_guest_sets_only_its_live_period(node):
+    uri = node(SPECS)
+    app = make_app([uri], refresh=3600.0)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await ready(app, pilot)
+        conn = _conn(app, uri)
+        xml = conn.lookupByName("off").XMLDesc(INACTIVE)
+        conn.lookupByName("off").undefine()
+        conn.createXML(xml, 0)  # running now, and transient: no config
+        app.fleet.refresh()
+        await until(
+            lambda: any(
+                r.domain.name == "off" and r.domain.state.is_active for r in app.rows.values()
+            ),
+            what="the guest running",
+        )
+        await select(app, pilot, "off")
+        screen = await _open(app, pilot)
+        assert screen.query_one("#knobs-autodeflate", Checkbox).disabled
+        assert screen.query_one("#knobs-fpr", Checkbox).disabled
+        assert "transient (no config)" in plain(screen.query_one("#knobs-facts"))
+        assert "a transient guest has no config" in plain(screen.query_one("#knobs-note"))
+        await pilot.press("backspace", "3", "enter")  # the period has the focus
+        await until(lambda: isinstance(app.screen, ConfirmKnobsScreen), what="the confirmation")
+        assert plain(app.screen.query_one("#knobs-changes")) == "stats: off → every 3 s (live: now)"
+        await pilot.press("enter")
+        stored = "off: balloon settings stored (live)"
+        await until(lambda: stored in app.log_panel.lines_written, what="the result")
+        assert _knobs(app, uri, "off", 0) == BalloonKnobs(False, True, 3)

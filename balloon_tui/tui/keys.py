@@ -136,6 +136,15 @@ APP_KEYS: tuple[KeyAction, ...] = (
         "Target",
     ),
     KeyAction(
+        "balloon.settings",
+        "D",
+        "D",
+        "edit_balloon",
+        "balloon",
+        "balloon: autodeflate, free page reporting, stats period",
+        "Target",
+    ),
+    KeyAction(
         "proposal.apply",
         "y",
         "y",

@@ -12,7 +12,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import libvirt
 
@@ -42,6 +42,7 @@ from balloon_tui.virt.connection import (
 )
 from balloon_tui.virt.errors import code_of, describe
 from balloon_tui.virt.guest_stats import guest_stats
+from balloon_tui.virt.hostmemory import HostMemoryReader
 from balloon_tui.virt.policy_writer import write_policy
 from balloon_tui.virt.stats_period import arm_stats
 from balloon_tui.virt.target_writer import refuse, write_target
@@ -51,6 +52,7 @@ __all__ = ["ConnectError", "HostSession", "refuse"]
 
 _STATS_FLAGS = libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_STATE
 _BY_NAME = operator.attrgetter("name")
+T = TypeVar("T")
 
 
 class HostSession:
@@ -97,6 +99,7 @@ class HostSession:
         self._callback_ids: list[int] = []
         self._hostname = ""
         self._memory_total_kib: int | None = None
+        self._host_memory = HostMemoryReader()
 
     # -- connection -------------------------------------------------------------------
     @property
@@ -127,6 +130,7 @@ class HostSession:
             self._memory_total_kib = int(conn.getInfo()[1]) * 1024
         except libvirt.libvirtError:
             self._memory_total_kib = None
+        self._host_memory.reset(conn)
         self._register_events(conn)
         with self._lock:
             self._devices.clear()
@@ -208,6 +212,7 @@ class HostSession:
             free_kib = int(conn.getFreeMemory()) // 1024 or None
         except libvirt.libvirtError:
             free_kib = None
+        node_memory, ksm = self._host_memory.read(conn)
         now = self.clock()
         domains = []
         seen: dict[str, tuple[tuple[Any, ...], DomainSnapshot]] = {}
@@ -250,6 +255,8 @@ class HostSession:
             taken_at=now,
             fetch_seconds=time.perf_counter() - started,
             readonly=self.readonly,
+            node_memory=node_memory,
+            ksm=ksm,
         )
 
     def _look(
@@ -414,6 +421,11 @@ class HostSession:
         """Store a guest's regulator policy in its metadata. Never raises; audited."""
         with self._calls:
             return write_policy(self, self._conn, request)
+
+    def locked(self, job: Callable[[HostSession, libvirt.virConnect | None], T]) -> T:
+        """Run `job` with this session's connection, one libvirt call at a time."""
+        with self._calls:
+            return job(self, self._conn)
 
     def arm_stats(self, request: StatsPeriodRequest) -> StatsPeriodResult:
         """Set a live stats period so the guest reports what it uses. Never raises; audited."""

@@ -32,14 +32,21 @@ from balloon_tui.core.regulator_settings import DEFAULT_OPTIONS, RegulatorOption
 from balloon_tui.core.safety import SafetyPolicy
 from balloon_tui.core.statsperiod import DEFAULT_STATS_PERIOD
 from balloon_tui.core.writes import ApplyMode, WriteResult
-from balloon_tui.tui import policyedit
+from balloon_tui.tui import knobsedit, policyedit
 from balloon_tui.tui.credentials import CredentialBroker
 from balloon_tui.tui.devicewrites import DeviceWrites
 from balloon_tui.tui.fleetlink import FleetFactory, FleetLike, Inbox
 from balloon_tui.tui.guards import WriteGuard
 from balloon_tui.tui.history import History
 from balloon_tui.tui.keys import PRIORITY_ACTIONS, SCREEN_KEYS
-from balloon_tui.tui.messages import PolicyStored, SnapshotsReady, StatsArmed, WriteDone
+from balloon_tui.tui.messages import (
+    KnobsRead,
+    KnobsStored,
+    PolicyStored,
+    SnapshotsReady,
+    StatsArmed,
+    WriteDone,
+)
 from balloon_tui.tui.pending import PendingWrites
 from balloon_tui.tui.regulation import Regulation
 from balloon_tui.tui.render import RowView
@@ -228,6 +235,14 @@ class MainScreen(Screen[None]):
         if not self.closing_down():
             policyedit.stored(self, message.result, message.words)
 
+    def on_knobs_read(self, message: KnobsRead) -> None:
+        if not self.closing_down():
+            knobsedit.opened(self, message.look, message.seen)
+
+    def on_knobs_stored(self, message: KnobsStored) -> None:
+        if not self.closing_down():
+            knobsedit.stored(self, message.result)
+
     def refresh_views(self) -> None:
         self.table.show(self.view.build_rows(self.regulation.proposals))
         self.query_one(StatusBar).show_hosts(list(self.view.hosts.values()))
@@ -349,6 +364,9 @@ class MainScreen(Screen[None]):
 
     async def action_edit_policy(self) -> None:
         await policyedit.edit(self)
+
+    def action_edit_balloon(self) -> None:
+        knobsedit.edit(self)
 
     def action_arm_stats(self) -> None:
         self.guests.arm_selected()

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from balloon_tui.core.display import visible
+from balloon_tui.core.hostwords import host_memory_lines
 from balloon_tui.core.model import FleetSnapshot, HostSnapshot, HostStatus
 from balloon_tui.core.regulator import HostPlan
 from balloon_tui.core.regulator_feed import RegulatorFeed, no_plan_note, plan_for
@@ -102,6 +103,8 @@ def snapshot_json(fleet: FleetSnapshot, options: RegulatorOptions = DEFAULT_OPTI
         host_data = _plain(host)
         planning = plans[host.uri]
         host_data.update(_plan_json(planning))
+        if host.ksm is not None:  # derived, as a domain's "derived": pages sharing x page size
+            host_data["ksm"]["saved_kib"] = host.ksm.saved_kib
         for domain, data in zip(host.domains, host_data["domains"], strict=True):
             plan = planning.plan
             data["proposal"] = _proposal_json(plan.get(domain.key) if plan else None)
@@ -190,6 +193,8 @@ def print_table(
                 )
             )
         console.print(table)
+        for words in host_memory_lines(host):
+            console.print(Text(words))
         for line in _plan_lines(host, planning):
             console.print(line)
         console.print()

@@ -26,9 +26,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from balloon_tui.core.balloonknobs import BalloonKnobs, KnobsRequest, KnobsResult
 from balloon_tui.core.display import has_unsafe
 from balloon_tui.core.guestpolicy import PolicyRequest, PolicyResult
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
+from balloon_tui.core.vmem import VIRTIO_MEM
 from balloon_tui.core.writes import TargetRequest, WriteResult, WriteSource
 
 
@@ -97,7 +99,7 @@ class AuditLog:
 
     def _common(
         self,
-        request: TargetRequest | StatsPeriodRequest | PolicyRequest,
+        request: TargetRequest | StatsPeriodRequest | PolicyRequest | KnobsRequest,
         attempt_id: str,
         phase: str,
     ) -> dict[str, Any]:
@@ -122,6 +124,10 @@ class AuditLog:
         }
         if request.reason is not None:
             record["reason"] = request.reason
+        if request.device is not None:
+            # target_kib/previous_kib are then the device's requested size, not a balloon's.
+            record["device"] = VIRTIO_MEM
+            record["alias"] = request.device
         return record
 
     def attempt(self, request: TargetRequest, flags: int) -> str:
@@ -195,6 +201,44 @@ class AuditLog:
     def policy_result(self, attempt_id: str, result: PolicyResult) -> None:
         self._append(
             self._policy_base(result.request, attempt_id, "result")
+            | {
+                "flags": result.flags,
+                "ok": result.ok,
+                "result": "ok" if result.ok else result.message,
+                "error_code": result.error_code,
+            }
+        )
+
+    # -- the balloon device's settings (D): the same two lines, "action": "balloon-settings" --
+    def _knobs_base(self, request: KnobsRequest, attempt_id: str, phase: str) -> dict[str, Any]:
+        def knobs(value: BalloonKnobs | None) -> dict[str, Any] | None:
+            if value is None:
+                return None
+            return {
+                "autodeflate": value.autodeflate,
+                "free_page_reporting": value.free_page_reporting,
+                "stats_period": value.stats_period,
+            }
+
+        return self._common(request, attempt_id, phase) | {
+            "action": "balloon-settings",
+            "source": request.source.value,
+            "config": knobs(request.config),  # None: the config is left alone
+            "previous": knobs(request.previous),
+            "live_period": request.live_period,  # None: the live period is left alone
+            "previous_live_period": request.previous_live_period,
+        }
+
+    def knobs_attempt(self, request: KnobsRequest, flags: int) -> str:
+        """Log the intent to change the balloon's settings; raises AuditError (then nothing
+        is sent)."""
+        attempt_id = uuidlib.uuid4().hex
+        self._append(self._knobs_base(request, attempt_id, "attempt") | {"flags": flags})
+        return attempt_id
+
+    def knobs_result(self, attempt_id: str, result: KnobsResult) -> None:
+        self._append(
+            self._knobs_base(result.request, attempt_id, "result")
             | {
                 "flags": result.flags,
                 "ok": result.ok,

@@ -282,6 +282,35 @@ def memory_sums(domains: Iterable[DomainSnapshot]) -> MemorySums:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeMemory:
+    """The host's own memory (`virNodeGetMemoryStats`), in KiB; None: the driver did not say."""
+
+    total_kib: int | None = None
+    free_kib: int | None = None
+    buffers_kib: int | None = None
+    cached_kib: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KsmState:
+    """Kernel same-page merging on the host (`virNodeGetMemoryParameters`, its `shm_*`
+    values); None: the driver did not say. libvirt does not tell whether KSM runs."""
+
+    pages_shared: int | None = None  # merged pages kept once
+    pages_sharing: int | None = None  # the places that share them: the pages saved
+    pages_unshared: int | None = None
+    pages_volatile: int | None = None
+    full_scans: int | None = None
+    page_size_kib: int | None = None  # the host's base page (KSM merges only those)
+
+    @property
+    def saved_kib(self) -> int | None:
+        if self.pages_sharing is None or self.page_size_kib is None:
+            return None
+        return self.pages_sharing * self.page_size_kib
+
+
+@dataclass(frozen=True, slots=True)
 class HostSnapshot:
     uri: str
     status: HostStatus
@@ -293,6 +322,8 @@ class HostSnapshot:
     fetch_seconds: float | None = None
     readonly: bool = False
     error: str | None = None
+    node_memory: NodeMemory | None = None  # None: the driver cannot tell (the test driver)
+    ksm: KsmState | None = None
 
     @property
     def label(self) -> str:

@@ -218,6 +218,8 @@ def change_words(
             words += f"; {format_compact(actual - target)} this round"
     elif pressure is not None:
         words = f"grow to {shown}: {say(pressure)}"
+        if span_s is None:
+            words += f" ({basis})"
     elif target <= need:
         words = (
             f"grow to {shown}: uses {format_compact(used)} ({basis}), needs {format_compact(need)}"
@@ -226,6 +228,8 @@ def change_words(
         words = f"grow to {shown}: its share of the budget is {format_compact(share)}"
         if target < share:
             words += f"; {format_compact(target - actual)} this round"
+        if span_s is None:  # --once, a first round: the operator should know it is one look
+            words += f" ({basis})"
     if autodeflate:
         words += (
             f" (autodeflate: floor keeps {settings.autodeflate_margin_factor * 100:g} % "

@@ -64,6 +64,9 @@ class TargetRequest:
     # Keyword-only and required: no write reaches the audit without saying where it came from.
     source: WriteSource = field(kw_only=True)
     reason: str | None = field(default=None, kw_only=True)
+    # A virtio-mem device's alias ("virtiomem0"): `target_kib` is then its requested size
+    # (whole blocks, 0 to its size) and `previous_kib` the request before. None: the balloon.
+    device: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         if self.source.needs_reason and not self.reason:
@@ -72,6 +75,19 @@ class TargetRequest:
     @property
     def key(self) -> DomainKey:
         return (self.host_uri, self.uuid)
+
+    @property
+    def slot(self) -> WriteSlot:
+        """What a newer request replaces: the same guest's balloon, or the same device."""
+        return (self.host_uri, self.uuid, self.device)
+
+    @property
+    def what(self) -> str:
+        """The thing set, for the log: "target", or "virtiomem0 requested"."""
+        return "target" if self.device is None else f"{self.device} requested"
+
+
+WriteSlot = tuple[str, str, str | None]  # host URI, domain UUID, device alias (None: balloon)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +104,9 @@ class WriteResult:
 
     @property
     def summary(self) -> str:
-        size = format_compact(self.request.target_kib)
+        request = self.request
+        size = format_compact(request.target_kib)
         if self.ok:
-            return f"{self.request.name}: target {size} ({self.request.mode.label})"
-        return f"{self.request.name}: not set to {size}: {self.message}"
+            return f"{request.name}: {request.what} {size} ({request.mode.label})"
+        what = "" if request.device is None else f"{request.device} "
+        return f"{request.name}: {what}not set to {size}: {self.message}"

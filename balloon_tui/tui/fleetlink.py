@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from balloon_tui.core.balloonknobs import KnobsLook, KnobsQuery, KnobsRequest, KnobsResult
 from balloon_tui.core.guestpolicy import PolicyRequest, PolicyResult
 from balloon_tui.core.model import HostSnapshot
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
@@ -26,7 +27,7 @@ CredentialPrompt = Callable[[str, list[tuple[int, str]]], list[str] | None]
 class FleetLike(Protocol):
     """Everything the UI asks of a Fleet (balloon_tui.virt.fleet.Fleet satisfies it).
 
-    The last three are optional: a fleet without them (a test fake, a benchmark) subclasses
+    The last five are optional: a fleet without them (a test fake, a benchmark) subclasses
     this protocol and inherits the defaults, so the UI never probes with getattr.
     """
 
@@ -52,6 +53,14 @@ class FleetLike(Protocol):
     def set_policy(self, request: PolicyRequest, done: Callable[[PolicyResult], None]) -> None:
         """Store a guest's regulator policy; `done` gets the result (on any thread)."""
         done(PolicyResult(request, False, "this connection cannot store regulator policies"))
+
+    def read_knobs(self, query: KnobsQuery, done: Callable[[KnobsLook], None]) -> None:
+        """Read a guest's balloon settings, live and in its config; `done` gets them."""
+        done(KnobsLook(query, False, "this connection cannot read balloon settings"))
+
+    def set_knobs(self, request: KnobsRequest, done: Callable[[KnobsResult], None]) -> None:
+        """Store a guest's balloon settings; `done` gets the result (on any thread)."""
+        done(KnobsResult(request, False, "this connection cannot store balloon settings"))
 
     def use_prompt(self, prompt: CredentialPrompt) -> None:
         """Ask for missing credentials with `prompt` (the app's dialog); by default the

@@ -16,6 +16,7 @@ from balloon_tui.core.model import DomainKey, DomainSnapshot
 from balloon_tui.core.safety import Assessment
 from balloon_tui.core.sizes import MINIMUM_KIB, format_compact
 from balloon_tui.core.undo import UndoHistory
+from balloon_tui.core.vmem import find_device
 from balloon_tui.core.writes import ApplyMode, TargetRequest, WriteResult, WriteSource
 from balloon_tui.tui.render import RowView
 from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
@@ -64,6 +65,7 @@ class WriteGuard:
         release: bool = False,
         ask_below_floor: bool = True,
         mode: ApplyMode | None = None,
+        device: str | None = None,
     ) -> bool:
         """Ask the Fleet to set a target. The only caller of `Fleet.request_target`.
 
@@ -80,6 +82,10 @@ class WriteGuard:
         target that now meets the floor is skipped and logged, never put to a dialog per
         guest. `mode` overrides the apply mode (the autopilot writes live only: its targets
         follow the guests' use and are not meant for their next boot).
+
+        `device`: a virtio-mem device's alias; `target_kib` is then its requested size
+        (rounded to its blocks, within [0, size]) and the floor is checked on the guest's
+        total after it (`tui/devicewrites.py`).
         """
         screen = self.screen
         label = detail or source.value
@@ -96,19 +102,28 @@ class WriteGuard:
         if row is None:
             return False
         domain = row.domain
-        target = clamped(domain, target_kib)
+        if device is None:
+            target = clamped(domain, target_kib)
+            current = current_target(row)
+            total, total_now = target, current
+        else:
+            plan = screen.devices.plan(row, device, target_kib, label)
+            if plan is None:
+                return False
+            target, current = plan.requested_kib, plan.current_kib
+            total, total_now = plan.total_kib, plan.total_now_kib
         request = TargetRequest(
             domain.host_uri,
             domain.uuid,
             domain.name,
             target,
             (mode or screen.mode).for_state(domain.state),
-            previous_kib=row.target_kib,
+            previous_kib=row.target_kib if device is None else current,
             source=source,
             reason=reason,
+            device=device,
         )
-        current = current_target(row)
-        assessment = screen.policy.assess(domain, target, screen.clock(), current)
+        assessment = screen.policy.assess(domain, total, screen.clock(), total_now)
         if assessment.needs_confirmation:
             if not ask_below_floor:
                 screen.log_panel.add(
@@ -117,7 +132,7 @@ class WriteGuard:
                     "warning",
                 )
                 return False
-            self.confirm(request, row, current, assessment, label)
+            self.confirm(request, row, current, assessment, label, (total_now, total))
             return False
         self._send(request, current, label)
         return True
@@ -127,13 +142,15 @@ class WriteGuard:
         fleet = screen.fleet
         assert fleet is not None
         undo = request.source is WriteSource.UNDO
-        self.undo_history.sent(request.key, current, request.target_kib, undo=undo)
+        self.undo_history.sent(
+            request.key, current, request.target_kib, undo=undo, device=request.device
+        )
         screen.regulation.set_by_hand(request.key, request.source)
         screen.pending.sent(request)
         fleet.request_target(request)
         forced = ", below the safety floor: confirmed" if request.forced else ""
         screen.log_panel.add(
-            f"{request.name}: target {format_compact(request.target_kib)} "
+            f"{request.name}: {request.what} {format_compact(request.target_kib)} "
             f"requested ({label}, {request.mode.label}{forced})"
         )
         if not self._batched:
@@ -146,9 +163,11 @@ class WriteGuard:
         current: int,
         assessment: Assessment,
         label: str,
+        totals: tuple[int, int] | None = None,
     ) -> None:
         """Ask before going below the safety floor; the slider shows the current target.
-        "Set anyway" sends `request` itself, forced: its source and reason stay the same."""
+        "Set anyway" sends `request` itself, forced: its source and reason stay the same.
+        `totals`: what the guest has and will have (a device's request is not its total)."""
         screen = self.screen
         screen.show_panel()  # the handle goes back to the target in force while we ask
         if any(isinstance(s, ConfirmFloorScreen) for s in screen.app.screen_stack):
@@ -169,13 +188,23 @@ class WriteGuard:
             elif screen.readonly:  # read-only never asks; defence in depth
                 screen.log_panel.add(f"refused ({label}): the connection is read-only", "warning")
             elif (now := self.intended_row(request.key, row.domain, label)) is not None:
-                self._send(replace(request, forced=True), current_target(now), label)
+                self._send(replace(request, forced=True), self._in_force(now, request), label)
                 return
             screen.show_panel()
 
+        before, after = totals or (current, request.target_kib)
         screen.app.push_screen(
-            ConfirmFloorScreen(row.domain, request.target_kib, current, assessment, label), answer
+            ConfirmFloorScreen(row.domain, after, before, assessment, label), answer
         )
+
+    def _in_force(self, row: RowView, request: TargetRequest) -> int:
+        """The target (or the device's request) in force now, for the undo history."""
+        if request.device is None:
+            return current_target(row)
+        device = find_device(row.domain, request.device)
+        if device is None:  # gone while the dialog was open: the writer refuses it (no device)
+            return request.previous_kib or 0
+        return self.screen.devices.requested(row, device)
 
     def done(self, result: WriteResult) -> None:
         """The Fleet's writer thread answered (`WriteDone`)."""
@@ -188,7 +217,7 @@ class WriteGuard:
             screen.log_panel.add(result.summary, "error")
             screen.notify(
                 result.message,
-                title=f"{result.request.name}: target not set",
+                title=f"{result.request.name}: {result.request.what} not set",
                 severity="error",
                 timeout=8,
             )
@@ -246,7 +275,9 @@ class WriteGuard:
         return True
 
     # -- the ways to set a target -----------------------------------------------------------
-    def slider_committed(self, key: DomainKey | None, value: int, *, released: bool) -> None:
+    def slider_committed(
+        self, key: DomainKey | None, value: int, *, released: bool, device: str | None = None
+    ) -> None:
         # The guest the slider showed when the operator acted; never "whatever is selected".
         rows = self.screen.rows
         if key is not None and key != self.screen.sync_selection():
@@ -256,11 +287,18 @@ class WriteGuard:
                 "slider",
             )
             return
-        self.submit_target(key, value, WriteSource.SLIDER, release=released)
+        if key is not None and key in rows and device != self.screen.devices.active.get(key):
+            self.not_written(
+                rows[key].domain.name, "the slider was switched (v) meanwhile", "slider"
+            )
+            return
+        self.submit_target(key, value, WriteSource.SLIDER, release=released, device=device)
 
     def step(self, delta_kib: int) -> None:
         row = self.write_row()
-        if row is not None:
+        if row is not None and (device := self.screen.devices.device_of(row)) is not None:
+            self.screen.devices.step(row, device, delta_kib)
+        elif row is not None:
             target = current_target(row) + delta_kib
             if self._already(row, target, "maximum" if delta_kib > 0 else "minimum"):
                 return
@@ -275,6 +313,9 @@ class WriteGuard:
         row = self.write_row()
         if row is None:
             return
+        if (device := self.screen.devices.device_of(row)) is not None:
+            self.screen.devices.to_floor(row, device)
+            return
         floor = self.screen.floor(row)
         if floor is None:
             self.screen.notify(
@@ -286,7 +327,9 @@ class WriteGuard:
 
     def to_maximum(self) -> None:
         row = self.write_row()
-        if row is not None and not self._already(row, row.domain.maximum_kib, "maximum"):
+        if row is not None and (device := self.screen.devices.device_of(row)) is not None:
+            self.screen.devices.to_maximum(row, device)
+        elif row is not None and not self._already(row, row.domain.maximum_kib, "maximum"):
             self.submit_target(row.domain.key, row.domain.maximum_kib, WriteSource.MAXIMUM)
 
     async def enter(self) -> None:
@@ -295,6 +338,9 @@ class WriteGuard:
             return
         if self.screen.readonly:
             self.submit_target(row.domain.key, 0, WriteSource.TYPED)  # refuses and says why
+            return
+        if (device := self.screen.devices.device_of(row)) is not None:
+            await self.screen.devices.enter(row, device)
             return
         key, seen = row.domain.key, row.domain
 
@@ -312,6 +358,9 @@ class WriteGuard:
         """`u`: back to the target before the last one this app set (same checks as any)."""
         row = self.write_row()
         if row is None:
+            return
+        if (device := self.screen.devices.device_of(row)) is not None:
+            self.screen.devices.undo(row, device)
             return
         before = self.undo_history.last(row.domain.key)
         if before is None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from balloon_tui.core.balloonknobs import KnobsLook, KnobsResult
 from balloon_tui.core.guestpolicy import PolicyResult
+from balloon_tui.core.model import DomainSnapshot
 from balloon_tui.core.statsperiod import StatsPeriodResult
 from balloon_tui.core.writes import WriteResult
 
@@ -33,3 +35,20 @@ class PolicyStored(Message):
         super().__init__()
         self.result = result
         self.words = words
+
+
+class KnobsRead(Message):
+    """A guest's balloon settings, read for the `D` dialog; `seen`: the guest at the key."""
+
+    def __init__(self, look: KnobsLook, seen: DomainSnapshot) -> None:
+        super().__init__()
+        self.look = look
+        self.seen = seen
+
+
+class KnobsStored(Message):
+    """A guest's balloon settings were stored, or not (`Fleet.set_knobs`'s answer)."""
+
+    def __init__(self, result: KnobsResult) -> None:
+        super().__init__()
+        self.result = result

@@ -22,11 +22,13 @@ from dataclasses import replace
 import libvirt
 
 from balloon_tui.core.audit import AuditLog
+from balloon_tui.core.balloonknobs import KnobsLook, KnobsQuery, KnobsRequest, KnobsResult
 from balloon_tui.core.guestpolicy import PolicyRequest, PolicyResult
-from balloon_tui.core.model import DomainKey, HostSnapshot, HostStatus
+from balloon_tui.core.model import HostSnapshot, HostStatus
 from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.targets import STALL_SECONDS, TargetBook
-from balloon_tui.core.writes import TargetRequest, WriteResult
+from balloon_tui.core.writes import TargetRequest, WriteResult, WriteSlot
+from balloon_tui.virt.balloon_settings import read_knobs, write_knobs
 from balloon_tui.virt.connection import ConnectError, CredentialPrompt
 from balloon_tui.virt.errors import describe
 from balloon_tui.virt.session import HostSession
@@ -67,7 +69,9 @@ class HostWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._queue_lock = threading.Condition()
-        self._queued: dict[DomainKey, TargetRequest] = {}
+        # Per guest and device (`TargetRequest.slot`): a balloon target never replaces a
+        # virtio-mem request of the same guest, nor one device another.
+        self._queued: dict[WriteSlot, TargetRequest] = {}
         self._jobs: collections.deque[Callable[[], None]] = collections.deque()
         self._unsent: list[tuple[TargetRequest, str]] = []
         self._lost = threading.Event()
@@ -173,10 +177,10 @@ class HostWorker:
     def request(self, request: TargetRequest) -> None:
         with self._queue_lock:
             # A newer request replaces one still queued for the same domain: last wins.
-            replaced = self._queued.get(request.key)
+            replaced = self._queued.get(request.slot)
             if replaced is not None:
                 self._unsent.append((replaced, "superseded by a newer target before it was sent"))
-            self._queued[request.key] = request
+            self._queued[request.slot] = request
             self._queue_lock.notify()
 
     def call(self, job: Callable[[], None]) -> None:
@@ -345,6 +349,24 @@ class Fleet:
             return
         session = worker.session
         worker.call(lambda: done(session.set_policy(request)))
+
+    def read_knobs(self, query: KnobsQuery, done: Callable[[KnobsLook], None]) -> None:
+        """Read a guest's balloon settings (live and config) on the host's writer thread."""
+        worker = self._worker_for(query.host_uri)
+        if worker is None:
+            done(KnobsLook(query, False, f"unknown host {query.host_uri}"))
+            return
+        session = worker.session
+        worker.call(lambda: done(session.locked(lambda s, c: read_knobs(s, c, query))))
+
+    def set_knobs(self, request: KnobsRequest, done: Callable[[KnobsResult], None]) -> None:
+        """Store a guest's balloon settings on the host's writer thread (audited there)."""
+        worker = self._worker_for(request.host_uri)
+        if worker is None:
+            done(KnobsResult(request, False, f"unknown host {request.host_uri}"))
+            return
+        session = worker.session
+        worker.call(lambda: done(session.locked(lambda s, c: write_knobs(s, c, request))))
 
     def use_prompt(self, prompt: CredentialPrompt) -> None:
         """Ask for credentials with `prompt` (the app's dialog) where none was given."""

@@ -12,7 +12,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import libvirt
 
@@ -42,14 +42,17 @@ from balloon_tui.virt.connection import (
 )
 from balloon_tui.virt.errors import code_of, describe
 from balloon_tui.virt.guest_stats import guest_stats
+from balloon_tui.virt.hostmemory import HostMemoryReader
 from balloon_tui.virt.policy_writer import write_policy
 from balloon_tui.virt.stats_period import arm_stats
 from balloon_tui.virt.target_writer import refuse, write_target
+from balloon_tui.virt.vmem_writer import write_device
 
 __all__ = ["ConnectError", "HostSession", "refuse"]
 
 _STATS_FLAGS = libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_STATE
 _BY_NAME = operator.attrgetter("name")
+T = TypeVar("T")
 
 
 class HostSession:
@@ -96,6 +99,7 @@ class HostSession:
         self._callback_ids: list[int] = []
         self._hostname = ""
         self._memory_total_kib: int | None = None
+        self._host_memory = HostMemoryReader()
 
     # -- connection -------------------------------------------------------------------
     @property
@@ -126,6 +130,7 @@ class HostSession:
             self._memory_total_kib = int(conn.getInfo()[1]) * 1024
         except libvirt.libvirtError:
             self._memory_total_kib = None
+        self._host_memory.reset(conn)
         self._register_events(conn)
         with self._lock:
             self._devices.clear()
@@ -155,6 +160,8 @@ class HostSession:
             (libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, balloon),
             # Someone (maybe another balloon-tui) stored a policy: read the XML again.
             (libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, lifecycle),
+            # A virtio-mem device's `<current>` moved: only the live XML says where to.
+            (libvirt.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE, lifecycle),
         ]
         self._callback_ids = []
         for event_id, callback in registrations:
@@ -205,6 +212,7 @@ class HostSession:
             free_kib = int(conn.getFreeMemory()) // 1024 or None
         except libvirt.libvirtError:
             free_kib = None
+        node_memory, ksm = self._host_memory.read(conn)
         now = self.clock()
         domains = []
         seen: dict[str, tuple[tuple[Any, ...], DomainSnapshot]] = {}
@@ -247,6 +255,8 @@ class HostSession:
             taken_at=now,
             fetch_seconds=time.perf_counter() - started,
             readonly=self.readonly,
+            node_memory=node_memory,
+            ksm=ksm,
         )
 
     def _look(
@@ -394,6 +404,8 @@ class HostSession:
             if conn is None:
                 return refuse(self.audit, request, f"{self.uri} is disconnected")
             try:
+                if request.device is not None:
+                    return write_device(self, conn, request)
                 return write_target(self, conn, request)
             except libvirt.libvirtError as exc:  # pragma: no cover - write_target catches its own
                 return WriteResult(request, False, describe(exc), code_of(exc))
@@ -409,6 +421,11 @@ class HostSession:
         """Store a guest's regulator policy in its metadata. Never raises; audited."""
         with self._calls:
             return write_policy(self, self._conn, request)
+
+    def locked(self, job: Callable[[HostSession, libvirt.virConnect | None], T]) -> T:
+        """Run `job` with this session's connection, one libvirt call at a time."""
+        with self._calls:
+            return job(self, self._conn)
 
     def arm_stats(self, request: StatsPeriodRequest) -> StatsPeriodResult:
         """Set a live stats period so the guest reports what it uses. Never raises; audited."""

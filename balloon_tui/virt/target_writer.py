@@ -21,6 +21,10 @@ CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
 _FLAGS = {ApplyMode.LIVE: LIVE, ApplyMode.LIVE_PERSIST: LIVE | CONFIG, ApplyMode.CONFIG: CONFIG}
 
 
+def flags_for(mode: ApplyMode) -> int:
+    return int(_FLAGS[mode])
+
+
 def write_target(
     session: HostSession, conn: libvirt.virConnect, request: TargetRequest
 ) -> WriteResult:

@@ -236,10 +236,19 @@ def column_for(slider: BalloonSlider, want_kib: int, at_least_kib: int) -> int:
 
 async def drag(pilot: Any, slider: BalloonSlider, to_x: int) -> int:
     """Press on the handle, move to content column `to_x` in steps, let go; return the value."""
-    from_x = slider.x_of(slider.value)
-    await pilot.mouse_down(slider, offset=(from_x + slider.gutter.left, 0))
     app = slider.app
-    # Said in full when it fails: once in a loaded CI run the press did not start a drag.
+    # Pilot computes the press's screen position before it lets the app run: a snapshot
+    # that moves the layout meanwhile (a line appearing above the panel) sends the press
+    # where the slider was. Seen twice in loaded CI runs; so a press that started no drag is
+    # tried again, at the slider's new place, a few times.
+    for attempt in range(3):
+        from_x = slider.x_of(slider.value)
+        await pilot.mouse_down(slider, offset=(from_x + slider.gutter.left, 0))
+        if slider.dragging:
+            break
+        await pilot.pause(0.2)
+        g.record_timing("drag_press_retried", 0.2, attempt=attempt + 1)
+    # Said in full when it fails.
     under = app.get_widget_at(slider.region.x + from_x + slider.gutter.left, slider.region.y)
     assert slider.dragging, (
         f"the press did not start a drag: disabled={slider.disabled}, "

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from nodefiles import GIB, DomainSpec
-from tuihelpers import make_app, ready, table_names
+from nodefiles import GIB, MIB, DomainSpec
+from tuihelpers import dom, emit, host, make_app, plain, ready, table_names, until
 
+from balloon_tui.core.model import KsmState, NodeMemory
 from balloon_tui.core.summary import summarize
-from balloon_tui.tui.screens.hosts import ALL_HOSTS, HostsScreen, host_rows
+from balloon_tui.tui import create_app
+from balloon_tui.tui.screens.hosts import ALL_HOSTS, COLUMNS, HostsScreen, host_rows
 from balloon_tui.tui.widgets.statusbar import HOST_LINES_MAX
 
 
@@ -89,3 +91,33 @@ def test_host_rows_start_with_the_fleet_total(node):
     assert rows[1][0] == "test:///x.xml"
     assert "disconnected" in str(rows[1][1][1])
     assert summarize(hosts).hosts_ok == 0
+
+
+async def test_hosts_screen_shows_host_memory_and_ksm_unknown_where_not_given(fake):
+    told = host(
+        dom("alpha", 1),
+        node_memory=NodeMemory(16 * GIB, 8 * GIB, 64 * MIB, 2 * GIB),
+        ksm=KsmState(pages_shared=10, pages_sharing=2560, page_size_kib=4),
+    )
+    silent = host(dom("beta", 2), uri="test:///silent")
+    rows = dict(host_rows([told, silent]))
+    cache, ksm = COLUMNS.index("cache"), COLUMNS.index("ksm")
+    assert (str(rows[told.uri][cache]), str(rows[told.uri][ksm])) == ("2.06G", "10.0M")
+    assert (str(rows[silent.uri][cache]), str(rows[silent.uri][ksm])) == ("?", "?")
+    assert (str(rows[ALL_HOSTS][cache]), str(rows[ALL_HOSTS][ksm])) == ("?", "?")  # partial: ?
+    assert str(dict(host_rows([told]))[ALL_HOSTS][ksm]) == "10.0M"
+    app = create_app(fake.factory, log_clock=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await emit(app, pilot, told)
+        await pilot.press("h")
+        await until(lambda: isinstance(app.screen, HostsScreen), what="the hosts screen")
+        await pilot.pause()
+        assert "? unknown" in plain(app.screen.query_one("#hosts-memory"))  # all hosts row
+        await pilot.press("down")
+        await pilot.pause()
+        lines = plain(app.screen.query_one("#hosts-memory")).splitlines()
+        assert lines[1:] == [
+            "host memory: total 16.0 GiB · free 8.00 GiB · buffers 64.0 MiB · cached 2.00 GiB",
+            "KSM: saves 10.0 MiB · 10 pages shared by 2,560 more · 4 KiB pages · "
+            "unknown full scans",
+        ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tuihelpers import FakeFleetHandle, dom, emit, host, select, until
 
 from balloon_tui.core.model import (
     Convergence,
@@ -23,7 +24,6 @@ from balloon_tui.core.sizes import GIB, MIB
 from balloon_tui.core.writes import ApplyMode, WriteResult, WriteSource
 from balloon_tui.tui import create_app
 from balloon_tui.tui.screens.proposals import ConfirmProposalsScreen
-from tests.tui.tuihelpers import FakeFleetHandle, dom, emit, host, select, until
 
 SIZE = (120, 40)
 BUDGET = Budget(kib=6 * GIB)

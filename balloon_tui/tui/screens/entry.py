@@ -18,8 +18,19 @@ from balloon_tui.core.sizes import MINIMUM_KIB, SizeError, format_compact, forma
 from balloon_tui.tui import render
 
 
+def is_zero(text: str) -> bool:
+    """ "0", "0M", "0.0 GiB": nothing, in any unit parse_size knows."""
+    number = text.strip().rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ").strip()
+    unit = text.strip()[len(number) :].strip() if number else ""
+    try:
+        parse_size(f"1{unit}")
+    except SizeError:
+        return False
+    return bool(number) and set(number) <= {"0", "."} and "0" in number
+
+
 def check_target(
-    text: str, domain: DomainSnapshot, floor_kib: int | None
+    text: str, domain: DomainSnapshot, floor_kib: int | None, smallest: int | None = None
 ) -> tuple[int | None, Text]:
     """Parse `text` for `domain`: (KiB or None, the line to show under the input).
 
@@ -29,7 +40,9 @@ def check_target(
     try:
         kib = parse_size(text, domain.maximum_kib)
     except SizeError as exc:
-        return None, Text(f"{render.MARK_ERROR} {visible(str(exc))}", style=render.STYLE_ERROR)
+        if not (smallest == 0 and is_zero(text)):
+            return None, Text(f"{render.MARK_ERROR} {visible(str(exc))}", style=render.STYLE_ERROR)
+        kib = 0  # a virtio-mem device may be asked to unplug everything
     if kib > domain.maximum_kib:
         # Exact sizes: rounded ones would read "4.00 GiB is above the maximum 4.00 GiB".
         return None, Text(
@@ -37,7 +50,8 @@ def check_target(
             f"{format_size(domain.maximum_kib)} by {format_size(kib - domain.maximum_kib)}",
             style=render.STYLE_ERROR,
         )
-    smallest = min(MINIMUM_KIB, domain.maximum_kib)
+    if smallest is None:  # a virtio-mem device's request may be 0
+        smallest = min(MINIMUM_KIB, domain.maximum_kib)
     raised = kib < smallest
     kib = max(kib, smallest)
     line = Text.assemble(
@@ -78,9 +92,15 @@ class TargetEntryScreen(ModalScreen[int | None]):
     """
 
     def __init__(
-        self, domain: DomainSnapshot, current_kib: int, floor_kib: int | None = None
+        self,
+        domain: DomainSnapshot,
+        current_kib: int,
+        floor_kib: int | None = None,
+        *,
+        smallest: int | None = None,
     ) -> None:
         super().__init__()
+        self.smallest = smallest
         self.domain = domain
         self.current_kib = current_kib
         self.floor_kib = floor_kib
@@ -118,13 +138,13 @@ class TargetEntryScreen(ModalScreen[int | None]):
         if not event.value.strip():
             check.update("")
             return
-        _kib, line = check_target(event.value, self.domain, self.floor_kib)
+        _kib, line = check_target(event.value, self.domain, self.floor_kib, self.smallest)
         check.update(render.themed(line))
 
     @on(Input.Submitted, "#entry-input")
     def _submit(self, event: Input.Submitted) -> None:
         event.stop()
-        kib, line = check_target(event.value, self.domain, self.floor_kib)
+        kib, line = check_target(event.value, self.domain, self.floor_kib, self.smallest)
         if kib is None:
             self.query_one("#entry-check", Static).update(render.themed(line))
             return

@@ -11,7 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from balloon_tui.core.display import fit_cells
+from balloon_tui.core.display import fit_cells, shown
+from balloon_tui.core.hostwords import cache_kib, host_memory_lines, ksm_saved_kib
 from balloon_tui.core.model import HostSnapshot, HostStatus
 from balloon_tui.core.summary import MemorySummary, summarize
 from balloon_tui.tui.render import short_size
@@ -21,7 +22,7 @@ ALL_HOSTS = "*"
 
 # Every column fits at 120 terminal columns: a long host name keeps both ends in this many
 # cells, and the state is one word (the status bar has the whole story, "— retrying").
-HOST_CELLS = 28
+HOST_CELLS = 22
 
 COLUMNS = (
     "host",
@@ -35,10 +36,24 @@ COLUMNS = (
     "actual",
     "over",
     "reclaim",
+    "cache",
+    "ksm",
 )
+UNKNOWN_CELL = "?"  # the driver does not say (never 0: that would be a claim)
 
 
-def _row(label: Text, state: Text, poll: str, summary: MemorySummary) -> list[Text | str]:
+def _known_sum(values: list[int | None]) -> int | None:
+    """Unknown on any host makes the sum unknown: a partial sum would mislead."""
+    return None if not values or None in values else sum(v for v in values if v is not None)
+
+
+def _size_or_unknown(kib: int | None) -> str:
+    return UNKNOWN_CELL if kib is None else short_size(kib)
+
+
+def _row(
+    label: Text, state: Text, poll: str, summary: MemorySummary, hosts: list[HostSnapshot]
+) -> list[Text | str]:
     over = f"{summary.overcommit:.2f}x" if summary.overcommit is not None else "–"
     return [
         label,
@@ -52,13 +67,15 @@ def _row(label: Text, state: Text, poll: str, summary: MemorySummary) -> list[Te
         short_size(summary.sum_actual_kib),
         over,
         short_size(summary.reclaimable_kib),
+        _size_or_unknown(_known_sum([cache_kib(h.node_memory) for h in hosts])),
+        _size_or_unknown(_known_sum([ksm_saved_kib(h.ksm) for h in hosts])),
     ]
 
 
 def host_rows(hosts: list[HostSnapshot]) -> list[tuple[str, list[Text | str]]]:
     """(key, cells): the fleet total first (key ALL_HOSTS), then one row per host."""
     rows: list[tuple[str, list[Text | str]]] = [
-        (ALL_HOSTS, _row(Text("all hosts", style="bold"), Text(""), "", summarize(hosts)))
+        (ALL_HOSTS, _row(Text("all hosts", style="bold"), Text(""), "", summarize(hosts), hosts))
     ]
     labels = host_labels(hosts)
     for host in hosts:
@@ -70,8 +87,16 @@ def host_rows(hosts: list[HostSnapshot]) -> list[tuple[str, list[Text | str]]]:
             else "–"
         )
         label = Text(fit_cells(labels[host.uri], HOST_CELLS))
-        rows.append((host.uri, _row(label, state, poll, summarize([host]))))
+        rows.append((host.uri, _row(label, state, poll, summarize([host]), [host])))
     return rows
+
+
+def memory_text(hosts: list[HostSnapshot], key: str | None) -> Text:
+    host = next((h for h in hosts if h.uri == key), None)
+    if host is None:
+        return Text("cache: host buffers + page cache · ksm: memory KSM saves (? unknown)")
+    lines = host_memory_lines(host)
+    return Text(f"{shown(host.label, HOST_CELLS * 2)}\n{lines[0]}\n{lines[1]}")
 
 
 class HostsScreen(ModalScreen[str | None]):
@@ -88,7 +113,7 @@ class HostsScreen(ModalScreen[str | None]):
         border: round $primary; background: $surface; padding: 0 1;
     }
     HostsScreen DataTable { height: auto; max-height: 30; }
-    HostsScreen #hosts-hint { color: $text-muted; }
+    HostsScreen #hosts-hint, HostsScreen #hosts-memory { color: $text-muted; }
     """
 
     def __init__(self, hosts: list[HostSnapshot], current: str | None) -> None:
@@ -100,6 +125,7 @@ class HostsScreen(ModalScreen[str | None]):
         with Vertical():
             yield Static(Text("Hosts", style="bold"))
             yield DataTable(cursor_type="row", id="hosts-table")
+            yield Static("", id="hosts-memory")
             yield Static(
                 "enter: show only this host's guests · first row: all hosts · esc: close",
                 id="hosts-hint",
@@ -114,6 +140,11 @@ class HostsScreen(ModalScreen[str | None]):
         if self.current is not None and self.current in table.rows:
             table.move_cursor(row=table.get_row_index(self.current))
         table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Under the table: the highlighted host's own memory and KSM, value by value."""
+        event.stop()
+        self.query_one("#hosts-memory", Static).update(memory_text(self.hosts, event.row_key.value))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

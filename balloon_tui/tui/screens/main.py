@@ -32,13 +32,21 @@ from balloon_tui.core.regulator_settings import DEFAULT_OPTIONS, RegulatorOption
 from balloon_tui.core.safety import SafetyPolicy
 from balloon_tui.core.statsperiod import DEFAULT_STATS_PERIOD
 from balloon_tui.core.writes import ApplyMode, WriteResult
-from balloon_tui.tui import policyedit
+from balloon_tui.tui import knobsedit, policyedit
 from balloon_tui.tui.credentials import CredentialBroker
+from balloon_tui.tui.devicewrites import DeviceWrites
 from balloon_tui.tui.fleetlink import FleetFactory, FleetLike, Inbox
 from balloon_tui.tui.guards import WriteGuard
 from balloon_tui.tui.history import History
 from balloon_tui.tui.keys import PRIORITY_ACTIONS, SCREEN_KEYS
-from balloon_tui.tui.messages import PolicyStored, SnapshotsReady, StatsArmed, WriteDone
+from balloon_tui.tui.messages import (
+    KnobsRead,
+    KnobsStored,
+    PolicyStored,
+    SnapshotsReady,
+    StatsArmed,
+    WriteDone,
+)
 from balloon_tui.tui.pending import PendingWrites
 from balloon_tui.tui.regulation import Regulation
 from balloon_tui.tui.render import RowView
@@ -89,6 +97,7 @@ class MainScreen(Screen[None]):
         self.ready = asyncio.Event()  # every host reported once: tests and snapshots wait
         self._inbox = Inbox()
         self.writes = WriteGuard(self)
+        self.devices = DeviceWrites(self)  # `v`: the slider on a virtio-mem device
         # --arm-stats: set this stats period on running guests that have none, once each.
         self.guests = GuestWatch(self, auto_arm_period=arm_stats)
         self.credentials = CredentialBroker(self)
@@ -187,6 +196,7 @@ class MainScreen(Screen[None]):
             with self.app.batch_update():
                 for host in hosts:
                     self.guests.check_selected(host)
+                    self.devices.observe(host)
                     for event in self.view.apply(host):
                         self.log_panel.add(event.message, event.severity)
                         if event.notify:
@@ -203,6 +213,16 @@ class MainScreen(Screen[None]):
         if self.fleet is not None and self.view.reported() >= len(self.fleet.uris):
             self.ready.set()
 
+    def on_screen_resume(self) -> None:
+        """Back from a dialog: the keys go to the table again if the widget that had the
+        focus is gone or hidden (the filter line is hidden unless in use, and keys typed
+        into it would silently filter the table)."""
+        focused = self.focused
+        if focused is None or (
+            isinstance(focused, FilterInput) and not focused.has_class("-active")
+        ):
+            self.table.focus()
+
     def on_write_done(self, message: WriteDone) -> None:
         if not self.closing_down():
             self.writes.done(message.result)
@@ -214,6 +234,14 @@ class MainScreen(Screen[None]):
     def on_policy_stored(self, message: PolicyStored) -> None:
         if not self.closing_down():
             policyedit.stored(self, message.result, message.words)
+
+    def on_knobs_read(self, message: KnobsRead) -> None:
+        if not self.closing_down():
+            knobsedit.opened(self, message.look, message.seen)
+
+    def on_knobs_stored(self, message: KnobsStored) -> None:
+        if not self.closing_down():
+            knobsedit.stored(self, message.result)
 
     def refresh_views(self) -> None:
         self.table.show(self.view.build_rows(self.regulation.proposals))
@@ -246,6 +274,7 @@ class MainScreen(Screen[None]):
                 now=host.taken_at if host and host.taken_at else self.clock(),
                 readonly=self.readonly,
                 mode=self.mode,
+                device=self.devices.view(row),
             )
         )
 
@@ -295,7 +324,9 @@ class MainScreen(Screen[None]):
 
     @on(BalloonSlider.Committed)
     def _slider_committed(self, event: BalloonSlider.Committed) -> None:
-        self.writes.slider_committed(event.subject, event.value, released=event.released)
+        self.writes.slider_committed(
+            event.subject, event.value, released=event.released, device=event.device
+        )
 
     # -- actions --------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -319,6 +350,9 @@ class MainScreen(Screen[None]):
     def action_undo_target(self) -> None:
         self.writes.undo()
 
+    def action_switch_device(self) -> None:
+        self.devices.switch()
+
     def action_apply_proposal(self) -> None:
         self.regulation.accept_selected()
 
@@ -330,6 +364,9 @@ class MainScreen(Screen[None]):
 
     async def action_edit_policy(self) -> None:
         await policyedit.edit(self)
+
+    def action_edit_balloon(self) -> None:
+        knobsedit.edit(self)
 
     def action_arm_stats(self) -> None:
         self.guests.arm_selected()

@@ -11,11 +11,13 @@ from textual.widgets import Static
 
 from balloon_tui.core.display import visible
 from balloon_tui.core.model import Convergence, HostSnapshot
+from balloon_tui.core.vmem import DeviceView
 from balloon_tui.core.writes import ApplyMode
 from balloon_tui.tui import render
 from balloon_tui.tui.history import Sample
 from balloon_tui.tui.policytext import policy_line
 from balloon_tui.tui.render import RowView, short_size
+from balloon_tui.tui.widgets import devicepanel
 from balloon_tui.tui.widgets.gueststats import GuestStatsView
 from balloon_tui.tui.widgets.history import HistoryView
 from balloon_tui.tui.widgets.proposalline import ProposalLine
@@ -35,6 +37,7 @@ class PanelView:
     now: float
     readonly: bool
     mode: ApplyMode
+    device: DeviceView | None = None  # `v`: the slider moves this virtio-mem device
 
 
 def progress_text(row: RowView) -> Text:
@@ -130,6 +133,10 @@ def title_text(view: PanelView) -> Text:
     if policy is not None:
         text.append("\n")
         text.append_text(policy)
+    subject = devicepanel.slider_line(domain, view.device)
+    if subject is not None:
+        text.append("\n")
+        text.append_text(subject)
     return text
 
 
@@ -210,8 +217,13 @@ class MemoryPanel(VerticalScroll, can_focus=False):
             return
         domain = view.row.domain
         update_if_changed(title, title_text(view))
-        update_if_changed(self.query_one("#panel-legend", Static), legend_text(view))
+        device = view.device
+        legend = legend_text(view) if device is None else devicepanel.legend(device)
+        update_if_changed(self.query_one("#panel-legend", Static), legend)
         slider = self.slider
+        if device is not None:
+            self._show_device(view, device)
+            return
         slider.disabled = view.readonly or not domain.device.present or view.row.offline
         proposal = view.row.proposal
         slider.set_live(
@@ -228,3 +240,23 @@ class MemoryPanel(VerticalScroll, can_focus=False):
         update_if_changed(self.query_one("#panel-progress", Static), progress)
         self.query_one(HistoryView).show(view.samples, view.now, domain.maximum_kib)
         self.query_one(GuestStatsView).domain = domain
+
+    def _show_device(self, view: PanelView, device: DeviceView) -> None:
+        """The slider on a virtio-mem device: 0..size in blocks, the request as its target."""
+        slider, d = self.slider, device.device
+        slider.disabled = view.readonly or view.row.offline
+        slider.set_live(
+            subject=view.row.domain.key,
+            maximum=d.size_kib,
+            target=device.requested_kib,
+            actual=d.current_kib,
+            used=None,
+            floor=device.floor_kib,
+            device=d.alias,
+            block_kib=d.block_kib,
+        )
+        self.query_one(ProposalLine).show(None, can_apply=False)  # proposals are the balloon's
+        text = drag_text(slider.value) if slider.dragging else devicepanel.progress(device)
+        update_if_changed(self.query_one("#panel-progress", Static), text)
+        self.query_one(HistoryView).show(view.samples, view.now, view.row.domain.maximum_kib)
+        self.query_one(GuestStatsView).domain = view.row.domain

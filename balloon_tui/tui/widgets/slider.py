@@ -91,6 +91,7 @@ class BalloonSlider(Widget, can_focus=True):
             self.slider = slider
             self.value = value
             self.subject = slider.subject  # the guest it was for when the operator acted
+            self.device = slider.device  # and the virtio-mem device (None: the balloon)
             self.released = released
 
         @property
@@ -107,12 +108,17 @@ class BalloonSlider(Widget, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.subject: DomainKey | None = None  # the guest the value belongs to
+        # A virtio-mem device's alias (`v`): the value is its request, 0..size in blocks.
+        self.device: str | None = None
+        self.block_kib = 0
         self._dragging = False
         self._live_value = 0
 
     # -- values ---------------------------------------------------------------------------
     @property
     def minimum(self) -> int:
+        if self.device is not None:
+            return 0
         return min(MINIMUM_KIB, self.maximum) if self.maximum > 0 else 0
 
     @property
@@ -120,7 +126,13 @@ class BalloonSlider(Widget, can_focus=True):
         return self._dragging
 
     def validate_value(self, value: int) -> int:
-        return _clamp(int(value), self.minimum, max(self.minimum, self.maximum))
+        value = _clamp(int(value), self.minimum, max(self.minimum, self.maximum))
+        if self.block_kib > 0:  # whole blocks, never above the size
+            value = min(
+                (value + self.block_kib // 2) // self.block_kib, self.maximum // self.block_kib
+            )
+            value *= self.block_kib
+        return value
 
     def validate_maximum(self, maximum: int) -> int:
         return max(0, int(maximum))
@@ -138,16 +150,19 @@ class BalloonSlider(Widget, can_focus=True):
         used: int | None,
         floor: int | None,
         proposal: int | None = None,
+        device: str | None = None,
+        block_kib: int = 0,
     ) -> None:
         """Show live data; during a drag of the same subject the handle stays put.
 
         `proposal`: the regulator's proposed target, marked ◇ on the track (None: no mark)."""
-        dragging_this = self._dragging and subject == self.subject
+        dragging_this = self._dragging and subject == self.subject and device == self.device
         if self._dragging and not dragging_this:
             self._cancel_drag()
         # Everything drawn is reactive: an unchanged guest's tick draws nothing.
         with self.prevent(BalloonSlider.Changed):
             self.subject = subject
+            self.device, self.block_kib = device, max(0, block_kib)
             self.actual = actual
             self.used = used
             self.floor = floor
@@ -162,6 +177,7 @@ class BalloonSlider(Widget, can_focus=True):
         self.cancel_drag()
         with self.prevent(BalloonSlider.Changed):
             self.subject = None
+            self.device, self.block_kib = None, 0
             self._live_value = 0
             self.actual = self.used = self.floor = self.proposal = None
             self.maximum = 0

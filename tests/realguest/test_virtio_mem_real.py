@@ -21,12 +21,14 @@ import guests as g
 import libvirt
 import pytest
 import vmem
+from textual.widgets import Checkbox
 
 from balloon_tui.core.audit import AuditLog
 from balloon_tui.core.safety import SafetyPolicy
 from balloon_tui.tui import BalloonApp, create_app
 from balloon_tui.tui.render import RowView, row_key
 from balloon_tui.tui.screens.confirm import ConfirmFloorScreen
+from balloon_tui.tui.screens.knobs import BalloonKnobsScreen, ConfirmKnobsScreen
 from balloon_tui.virt.fleet import Fleet
 
 pytestmark = pytest.mark.realguest
@@ -189,20 +191,35 @@ def row_of(app: BalloonApp, guest: g.Guest) -> RowView:
     raise AssertionError(f"{guest.name} is not in the table")
 
 
-async def open_device(app: BalloonApp, pilot: Any, guest: g.Guest) -> None:
-    """Start, select the guest, wait for its stats (the floor needs them) and press `v`."""
+async def stats_since(app: BalloonApp, guest: g.Guest, since: float) -> None:
+    """Wait until the app has guest stats taken after `since` (epoch seconds).
+
+    The floor's "used" is actual − usable: actual (balloon.current) moves the moment memory
+    is plugged or unplugged, usable only with the guest's next stats (period 1 s). In
+    between, the app's floor is off by what was plugged: a floor check must wait it out.
+    """
+
+    def fresh() -> bool:
+        stats = row_of(app, guest).domain.stats
+        return stats.last_update is not None and stats.last_update > int(since)
+
+    await until(fresh, 10, f"{guest.name}: guest stats newer than {since:.0f} in the app")
+
+
+async def open_device(app: BalloonApp, pilot: Any, guest: g.Guest, since: float) -> None:
+    """Start, select the guest, wait for its device and fresh stats, and press `v`."""
     await asyncio.wait_for(app.ready.wait(), 15)
     await pilot.pause()
     key = row_of(app, guest).domain.key
     app.table.move_cursor(row=app.table.get_row_index(row_key(*key)))
     await pilot.pause()
     assert app.selected == key
-
-    def known() -> bool:
-        domain = row_of(app, guest).domain
-        return domain.memory_devices != () and FLOOR.floor_kib(domain, app.main.clock()) is not None
-
-    await until(known, 10, f"{guest.name}: its device and guest stats in the app")
+    await until(
+        lambda: row_of(app, guest).domain.memory_devices != (),
+        10,
+        f"{guest.name}: its virtio-mem device in the app (DomainSnapshot.memory_devices)",
+    )
+    await stats_since(app, guest, since)
     await pilot.press("v")
 
 
@@ -226,11 +243,12 @@ async def test_keys_plug_and_unplug_the_device(
 ) -> None:
     conn = libvirt_conn
     vmem.settle(conn, vmem_guest, 0)
+    settled = time.time()
     alias = vmem.device(conn, vmem_guest).alias
     audit = tmp_path / "audit.jsonl"
     app = make_app(audit)
     async with app.run_test(size=SCREEN) as pilot:
-        await open_device(app, pilot, vmem_guest)
+        await open_device(app, pilot, vmem_guest, settled)
 
         # `=`: 512 MiB more, clamped to the device's size: everything plugged.
         pressed = time.monotonic()
@@ -240,6 +258,7 @@ async def test_keys_plug_and_unplug_the_device(
         assert attempt["source"] == "key"
         after = await follows(conn, vmem_guest, SIZE_MIB * MIB, "plug_0_to_512")
         timed("key_plug_0_to_512", vmem_guest, pressed, after)
+        await stats_since(app, vmem_guest, time.time())
 
         # `-`: 64 MiB less, far above the floor: no question, unplugged.
         assert floor_of(app, vmem_guest) < BOOT_MIB * MIB + (SIZE_MIB - 64) * MIB
@@ -270,11 +289,12 @@ async def test_typed_request_is_rounded_to_the_block(
 ) -> None:
     conn = libvirt_conn
     vmem.settle(conn, vmem_guest, 64 * MIB)
+    settled = time.time()
     audit = tmp_path / "audit.jsonl"
     app = make_app(audit)
     typed_mib = 301  # not a whole number of 2 MiB blocks
     async with app.run_test(size=SCREEN) as pilot:
-        await open_device(app, pilot, vmem_guest)
+        await open_device(app, pilot, vmem_guest, settled)
         assert BOOT_MIB * MIB + (typed_mib - BLOCK_MIB) * MIB > floor_of(app, vmem_guest)
         pressed = time.monotonic()
         await pilot.press("t")
@@ -295,10 +315,11 @@ async def test_unplug_below_the_floor_asks_first(
 ) -> None:
     conn = libvirt_conn
     vmem.settle(conn, vmem_guest, (SIZE_MIB - 64) * MIB)
+    settled = time.time()
     audit = tmp_path / "audit.jsonl"
     app = make_app(audit)
     async with app.run_test(size=SCREEN) as pilot:
-        await open_device(app, pilot, vmem_guest)
+        await open_device(app, pilot, vmem_guest, settled)
         # `_`: 512 MiB less, clamped to 0: the guest would keep its boot memory only.
         assert floor_of(app, vmem_guest) > BOOT_MIB * MIB, "the floor is not above boot memory"
         await pilot.press("underscore")
@@ -326,9 +347,6 @@ async def test_unplug_below_the_floor_asks_first(
 async def toggle_both(app: BalloonApp, pilot: Any) -> tuple[bool, bool]:
     """`D`, space on autodeflate, tab, space on free page reporting, Store, confirm; returns
     what the dialog's boxes said when stored."""
-    from balloon_tui.tui.screens.knobs import BalloonKnobsScreen, ConfirmKnobsScreen
-    from textual.widgets import Checkbox
-
     await pilot.press("D")
     await until(lambda: isinstance(app.screen, BalloonKnobsScreen), 10, "the D dialog")
     dialog = app.screen

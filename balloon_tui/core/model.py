@@ -139,6 +139,11 @@ class Progress:
 NO_PROGRESS = Progress()
 
 
+# The sign of a guest with virtio-mem devices, in the TUI and in `--once` (a squared plus:
+# memory plugged in), like the states' symbols above: it reads without colour.
+VIRTIO_MEM_MARK = "⊞"
+
+
 @dataclass(frozen=True, slots=True)
 class MemoryDevice:
     """A virtio-mem device: memory plugged into the guest in blocks (libvirt 7.9+,

@@ -1,5 +1,10 @@
 """The virtio-mem devices a host's guests have, as their XML last said, and which guests'
-live XML must be read on every tick so that a device's `<current>` follows the guest."""
+live XML must be read on every tick so that a device's `<current>` follows the guest.
+
+libvirt changes `<current>` when QEMU reports a new plugged size, and says so with
+`VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE`. With that event a settled device (current =
+requested) is read again only when it fires; a device on its way, or any device on a
+connection without the event, is read on every tick."""
 
 from __future__ import annotations
 
@@ -12,12 +17,12 @@ class MemoryDevices:
     """Per host session. Only guests with devices are kept, so a guest without one costs a
     set lookup per tick; the session calls `keep` under its lock, whenever it reads an XML."""
 
-    __slots__ = ("_devices", "_following")
+    __slots__ = ("_devices", "_following", "events")
 
     def __init__(self) -> None:
+        self.events = False  # the connection delivers MEMORY_DEVICE_SIZE_CHANGE
         self._devices: dict[str, tuple[MemoryDevice, ...]] = {}
-        # Guests whose live XML has a `<current>`: it moves as the guest plugs and unplugs,
-        # which no poll of the balloon shows, so their XML is read again on every tick.
+        # Guests whose live XML has a `<current>` that may move with no event to say so.
         self._following: set[str] = set()
 
     def of(self, uuid: str) -> tuple[MemoryDevice, ...]:
@@ -31,7 +36,8 @@ class MemoryDevices:
             self._devices[uuid] = devices
         else:
             self._devices.pop(uuid, None)
-        if any(d.current_kib is not None for d in devices):
+        live = [d for d in devices if d.current_kib is not None]
+        if live and (not self.events or any(d.pending for d in live)):
             self._following.add(uuid)
         else:
             self._following.discard(uuid)

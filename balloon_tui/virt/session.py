@@ -158,17 +158,20 @@ class HostSession:
             (libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, balloon),
             # Someone (maybe another balloon-tui) stored a policy: read the XML again.
             (libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, lifecycle),
-            # A virtio-mem device's `<current>` moved: read the live XML now, not next tick.
+            # A virtio-mem `<current>` moved (without this event: read on every tick).
             (libvirt.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE, lifecycle),
         ]
         self._callback_ids = []
+        self._memory.events = False
         for event_id, callback in registrations:
             try:
                 self._callback_ids.append(
                     conn.domainEventRegisterAny(None, event_id, callback, None)
                 )
             except libvirt.libvirtError:
-                pass  # events only speed things up; the poll is the truth
+                continue  # events only speed things up; the poll is the truth
+            if event_id == libvirt.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE:
+                self._memory.events = True
         with contextlib.suppress(libvirt.libvirtError):
             conn.registerCloseCallback(closed, None)
 

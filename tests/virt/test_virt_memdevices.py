@@ -186,6 +186,8 @@ SPECS = [
     DomainSpec(
         "sleeping", max_kib=2 * GIB, runstate=SHUTOFF, virtio_mem=(VirtioMem(GIB, alias=None),)
     ),
+    # asked for 256 MiB; the test driver's `<current>` stays 0: a device on its way
+    DomainSpec("growing", max_kib=2 * GIB, virtio_mem=(VirtioMem(GIB, requested_kib=256 * MIB),)),
 ]
 
 
@@ -224,21 +226,34 @@ def test_the_test_driver_keeps_the_devices(host: HostSession) -> None:
     assert sleeping.memory_devices == (MemoryDevice("", 0, 2 * MIB, GIB, 0, None),)
 
 
-def test_live_xml_read_each_tick_only_for_guests_with_devices(
+def test_live_xml_read_each_tick_only_while_a_device_moves(
     host: HostSession, xml_reads: Counter[str]
 ) -> None:
+    assert host._memory.events  # the test driver takes the size-change registration
     first = host.poll()
     for _ in range(4):
         last = host.poll()
-    # `<current>` moves without any event on older libvirt: read again on every tick ...
-    assert xml_reads["elastic"] == 5
-    # ... and nothing more for the others (a shut-off guest's config has no `<current>`)
+    # on its way (current ≠ requested): read on every tick, so `<current>` follows ...
+    assert xml_reads["growing"] == 5
+    # ... settled: read again only when MEMORY_DEVICE_SIZE_CHANGE says it moved
+    assert xml_reads["elastic"] == 1
+    # and nothing more for the others (a shut-off guest's config has no `<current>`)
     assert xml_reads["plain"] == 1
     assert xml_reads["sleeping"] == 1
-    # an unchanged guest is still the very same snapshot object
-    assert {d.name: d for d in last.domains}["elastic"] is {d.name: d for d in first.domains}[
-        "elastic"
-    ]
+    # an unchanged guest is still the very same snapshot object, read or not
+    before = {d.name: d for d in first.domains}
+    for d in last.domains:
+        assert d is before[d.name]
+
+
+def test_without_the_event_every_live_device_is_read_each_tick(
+    host: HostSession, xml_reads: Counter[str]
+) -> None:
+    host._memory.events = False  # as on a connection that refused the registration
+    for _ in range(5):
+        host.poll()
+    assert xml_reads["growing"] == xml_reads["elastic"] == 5
+    assert xml_reads["plain"] == xml_reads["sleeping"] == 1
 
 
 def test_a_device_that_goes_away_leaves_the_snapshot(host: HostSession) -> None:
@@ -249,6 +264,7 @@ def test_a_device_that_goes_away_leaves_the_snapshot(host: HostSession) -> None:
     # its config still has the devices, without `<current>`: no longer read every tick
     assert domains["elastic"].memory_devices[0].current_kib is None
     assert not host._memory.follows(uuid_for(1))
+    assert host._memory.follows(uuid_for(4))  # "growing", still on its way
     conn.lookupByName("elastic").undefine()
     host.poll()
     assert host._memory.of(uuid_for(1)) == ()

@@ -13,6 +13,7 @@ from nodefiles import GIB, MIB, SHUTOFF, DomainSpec, VirtioMem, uuid_for
 
 from balloon_tui.core.model import DomainState, MemoryDevice
 from balloon_tui.virt import domainxml
+from balloon_tui.virt.memfollow import MemoryDevices
 from balloon_tui.virt.session import HostSession
 
 
@@ -300,3 +301,24 @@ def test_a_size_change_event_marks_the_guest_for_a_read_and_wakes_the_poller() -
     callback(conn, _Dom(), "virtiomem0", 448 * MIB, None)  # (conn, dom, alias, size, opaque)
     assert uuid_for(1) in session._dirty
     assert woken == [True]
+
+
+def test_which_guests_are_followed() -> None:
+    book = MemoryDevices()
+    settled = MemoryDevice("a", 0, 2 * MIB, GIB, 0, 0)
+    moving = MemoryDevice("b", 0, 2 * MIB, GIB, GIB, 0)
+    config = MemoryDevice("", 0, 2 * MIB, GIB, GIB, None)  # no `<current>`: nothing moves
+    book.keep("no-event", (settled,))
+    assert book.follows("no-event")  # without the event, a live device is read each tick
+    book.events = True
+    book.keep("settled", (settled,))
+    book.keep("moving", (settled, moving))
+    book.keep("config", (config,))
+    book.keep("none", ())
+    assert [u for u in ("settled", "moving", "config", "none") if book.follows(u)] == ["moving"]
+    assert book.of("moving") == (settled, moving) and book.of("none") == ()
+    book.keep("moving", (settled,))  # arrived
+    assert not book.follows("moving")
+    book.forget_missing({"settled"})
+    assert book.of("moving") == () and not book.follows("no-event")
+    assert book.of("settled") == (settled,)

@@ -23,7 +23,13 @@ from rich.text import Text
 
 from balloon_tui.core.display import visible
 from balloon_tui.core.hostwords import host_memory_lines
-from balloon_tui.core.model import FleetSnapshot, HostSnapshot, HostStatus
+from balloon_tui.core.model import (
+    VIRTIO_MEM_MARK,
+    DomainSnapshot,
+    FleetSnapshot,
+    HostSnapshot,
+    HostStatus,
+)
 from balloon_tui.core.regulator import HostPlan
 from balloon_tui.core.regulator_feed import RegulatorFeed, no_plan_note, plan_for
 from balloon_tui.core.regulator_settings import DEFAULT_OPTIONS, Budget, RegulatorOptions
@@ -106,6 +112,9 @@ def snapshot_json(fleet: FleetSnapshot, options: RegulatorOptions = DEFAULT_OPTI
         if host.ksm is not None:  # derived, as a domain's "derived": pages sharing x page size
             host_data["ksm"]["saved_kib"] = host.ksm.saved_kib
         for domain, data in zip(host.domains, host_data["domains"], strict=True):
+            # The issue's name for them: `{alias, node, block_kib, size_kib, requested_kib,
+            # current_kib}` each, in XML order (current_kib null when libvirt gave none).
+            data["virtio_mem"] = data.pop("memory_devices")
             plan = planning.plan
             data["proposal"] = _proposal_json(plan.get(domain.key) if plan else None)
             data["derived"] = {
@@ -113,9 +122,25 @@ def snapshot_json(fleet: FleetSnapshot, options: RegulatorOptions = DEFAULT_OPTI
                 "pending": domain.pending,
                 "stats_age_seconds": domain.stats_age(now),
                 "stats_stale": domain.stats_stale(now),
+                # what a balloon target can reach: boot + plugged virtio-mem (the maximum
+                # without devices)
+                "balloon_ceiling_kib": domain.balloon_ceiling_kib,
             }
         hosts.append(host_data)
     return json.dumps({"hosts": hosts}, indent=2, sort_keys=True)
+
+
+def virtio_mem_cell(domain: DomainSnapshot) -> str:
+    """`⊞ virtio-mem 1.00 GiB/8.00 GiB`: plugged of the devices' size (`?` when libvirt
+    gave no `<current>`); `…` while a device moves toward what was requested."""
+    devices = domain.memory_devices
+    size = format_compact(sum(m.size_kib for m in devices))
+    if any(m.current_kib is None for m in devices):
+        plugged = "?"
+    else:
+        plugged = format_compact(sum(m.current_kib or 0 for m in devices))
+    moving = "…" if any(m.pending for m in devices) else ""
+    return f"{VIRTIO_MEM_MARK} virtio-mem {plugged}/{size}{moving}"
 
 
 def _proposal_cell(proposal: Proposal | None, actual_kib: int) -> str:
@@ -174,6 +199,8 @@ def print_table(
             balloon = d.device.model
             if d.device.present:
                 balloon += f" {d.device.stats_period}s" if d.device.stats_period else " no-stats"
+            if d.memory_devices:
+                balloon += f" {virtio_mem_cell(d)}"
             table.add_row(
                 *(
                     Text(visible(cell))

@@ -23,10 +23,29 @@ DOMAINS = [
     ("monitoring", 2 * GIB, 1536 * MIB, 1, "virtio", False, 2),
 ]
 
+# name -> the size of its virtio-mem device; its max counts the device (boot memory = max −
+# size). The test driver keeps the device but reports `<current>` 0 whatever is requested
+# (and cannot change a device), so the demo's device is empty and asked for nothing.
+VIRTIO_MEM = {"build-runner": 8 * GIB}
+
 
 def domain_xml(index: int, spec: tuple[str, int, int, int, str | None, bool, int]) -> str:
     name, maximum, current, runstate, model, autodeflate, period = spec
     uuid = f"5d1b0a7e-0000-4000-8000-{index:012d}"
+    hotplug = devices = ""
+    if name in VIRTIO_MEM:
+        size = VIRTIO_MEM[name]
+        # As a real guest needs: memory slots, and a NUMA cell for the device to plug into.
+        hotplug = (
+            f"\n    <maxMemory slots='4' unit='KiB'>{2 * maximum}</maxMemory>"
+            f"\n    <cpu><numa><cell id='0' cpus='0-1' memory='{maximum - size}' unit='KiB'/>"
+            "</numa></cpu>"
+        )
+        devices = (
+            f"\n      <memory model='virtio-mem'><target><size unit='KiB'>{size}</size>"
+            "<node>0</node><block unit='KiB'>2048</block><requested unit='KiB'>0</requested>"
+            "</target><alias name='ua-virtiomem0'/></memory>\n    "
+        )
     if model is None:
         balloon = "<memballoon model='none'/>"
     else:
@@ -35,12 +54,12 @@ def domain_xml(index: int, spec: tuple[str, int, int, int, str | None, bool, int
         balloon = f"<memballoon model='{model}'{deflate}>{stats}</memballoon>"
     return f"""  <domain type='test'>
     <name>{name}</name>
-    <uuid>{uuid}</uuid>
+    <uuid>{uuid}</uuid>{hotplug}
     <memory unit='KiB'>{maximum}</memory>
     <currentMemory unit='KiB'>{current}</currentMemory>
     <vcpu>2</vcpu>
     <os><type arch='x86_64'>hvm</type></os>
-    <devices>{balloon}</devices>
+    <devices>{balloon}{devices}</devices>
     <test:runstate>{runstate}</test:runstate>
   </domain>
 """

@@ -30,6 +30,28 @@ def uuid_for(index: int) -> str:
 
 
 @dataclass(frozen=True)
+class VirtioMem:
+    """One `<memory model='virtio-mem'>` device (alias: a user alias, "ua-" and more, which
+    the test driver keeps; it writes `<current>` 0 in the live XML whatever was asked)."""
+
+    size_kib: int
+    block_kib: int = 2 * MIB
+    requested_kib: int = 0
+    alias: str | None = "ua-vmem0"
+    node: int = 0
+
+    def xml(self) -> str:
+        alias = f"<alias name='{escape(self.alias)}'/>" if self.alias is not None else ""
+        return (
+            "<memory model='virtio-mem'><target>"
+            f"<size unit='KiB'>{self.size_kib}</size><node>{self.node}</node>"
+            f"<block unit='KiB'>{self.block_kib}</block>"
+            f"<requested unit='KiB'>{self.requested_kib}</requested>"
+            f"</target>{alias}</memory>"
+        )
+
+
+@dataclass(frozen=True)
 class DomainSpec:
     """One `<domain type='test'>`.
 
@@ -47,6 +69,8 @@ class DomainSpec:
     free_page_reporting: bool = False
     stats_period: int = 0
     uuid: str | None = None
+    # virtio-mem devices: max_kib counts them (boot memory = max_kib − their sizes)
+    virtio_mem: tuple[VirtioMem, ...] = ()
 
     def resolved_uuid(self, index: int) -> str:
         return self.uuid or uuid_for(index + 1)
@@ -83,14 +107,23 @@ def memballoon_xml(spec: DomainSpec) -> str:
 def domain_xml(spec: DomainSpec, uuid: str, *, runstate: bool = True) -> str:
     """The `<domain>` element; runstate=False leaves out `<test:runstate>` (for defineXML)."""
     state = f"\n    <test:runstate>{spec.runstate}</test:runstate>" if runstate else ""
+    hotplug = devices = ""
+    if spec.virtio_mem:
+        boot = spec.max_kib - sum(m.size_kib for m in spec.virtio_mem)
+        # As on a real host: memory slots and a NUMA cell for the devices to plug into.
+        hotplug = (
+            f"\n    <maxMemory slots='4' unit='KiB'>{2 * spec.max_kib}</maxMemory>"
+            f"\n    <cpu><numa><cell id='0' cpus='0' memory='{boot}' unit='KiB'/></numa></cpu>"
+        )
+        devices = "".join(m.xml() for m in spec.virtio_mem)
     return f"""  <domain type='test'>
     <name>{xml_text(spec.name)}</name>
-    <uuid>{uuid}</uuid>
+    <uuid>{uuid}</uuid>{hotplug}
     <memory unit='KiB'>{spec.max_kib}</memory>
     <currentMemory unit='KiB'>{spec.actual_kib}</currentMemory>
     <vcpu>1</vcpu>
     <os><type arch='x86_64'>hvm</type></os>
-    <devices>{memballoon_xml(spec)}</devices>{state}
+    <devices>{memballoon_xml(spec)}{devices}</devices>{state}
   </domain>
 """
 

@@ -139,6 +139,11 @@ class Progress:
 NO_PROGRESS = Progress()
 
 
+# The sign of a guest with virtio-mem devices, in the TUI and in `--once` (a squared plus:
+# memory plugged in), like the states' symbols above: it reads without colour.
+VIRTIO_MEM_MARK = "⊞"
+
+
 @dataclass(frozen=True, slots=True)
 class MemoryDevice:
     """A virtio-mem device: memory plugged into the guest in blocks (libvirt 7.9+,
@@ -205,6 +210,28 @@ class DomainSnapshot:
     @property
     def effective_target_kib(self) -> int:
         return self.actual_kib if self.target_kib is None else self.target_kib
+
+    @property
+    def unplugged_kib(self) -> int:
+        """virtio-mem memory the maximum counts but the running guest has not plugged (size
+        − current; a device whose current is unknown, or a guest not running, counts 0)."""
+        if not self.memory_devices or not self.state.is_active:
+            return 0
+        return sum(
+            m.size_kib - m.current_kib for m in self.memory_devices if m.current_kib is not None
+        )
+
+    @property
+    def balloon_ceiling_kib(self) -> int:
+        """The most a balloon target can give the guest: boot memory + plugged. libvirt
+        takes targets up to the maximum (boot + whole device sizes), but QEMU deflates the
+        balloon at most to boot + plugged, so a target above this would never be reached
+        (docs/virtio-mem.md). The maximum for a guest without virtio-mem devices; never
+        below what the guest has now (the XML and the balloon are read at different times)."""
+        unplugged = self.unplugged_kib
+        if not unplugged:
+            return self.maximum_kib
+        return min(self.maximum_kib, max(self.actual_kib, self.maximum_kib - unplugged))
 
     @property
     def used_kib(self) -> int | None:

@@ -135,7 +135,8 @@ class RegulatorFeed:
                     state=domain.state,
                     has_balloon=device.present,
                     actual_kib=domain.actual_kib,
-                    maximum_kib=domain.maximum_kib,
+                    # what the balloon can give: without the unplugged virtio-mem memory
+                    maximum_kib=domain.balloon_ceiling_kib,
                     samples=samples,
                     stats_age_s=stats_age(domain, host, now),
                     stats_period_s=device.stats_period,

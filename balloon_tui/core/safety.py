@@ -57,7 +57,7 @@ class SafetyPolicy:
         used = domain.used_kib
         if used is None or domain.stats_stale(now):
             return None
-        return min(domain.maximum_kib, used + self.margin_kib(used))
+        return min(domain.balloon_ceiling_kib, used + self.margin_kib(used))
 
     def assess(
         self,

@@ -32,7 +32,10 @@ def current_target(row: RowView) -> int:
 
 
 def clamped(domain: DomainSnapshot, target_kib: int) -> int:
-    return max(min(MINIMUM_KIB, domain.maximum_kib), min(int(target_kib), domain.maximum_kib))
+    """Within [the smallest target, what the balloon can give]: with virtio-mem devices
+    that is boot memory + plugged, less than libvirt's maximum (docs/virtio-mem.md)."""
+    ceiling = domain.balloon_ceiling_kib
+    return max(min(MINIMUM_KIB, ceiling), min(int(target_kib), ceiling))
 
 
 class WriteGuard:
@@ -329,8 +332,10 @@ class WriteGuard:
         row = self.write_row()
         if row is not None and (device := self.screen.devices.device_of(row)) is not None:
             self.screen.devices.to_maximum(row, device)
-        elif row is not None and not self._already(row, row.domain.maximum_kib, "maximum"):
-            self.submit_target(row.domain.key, row.domain.maximum_kib, WriteSource.MAXIMUM)
+        elif row is not None:
+            ceiling = row.domain.balloon_ceiling_kib
+            if not self._already(row, ceiling, "maximum"):
+                self.submit_target(row.domain.key, ceiling, WriteSource.MAXIMUM)
 
     async def enter(self) -> None:
         row = self.write_row()

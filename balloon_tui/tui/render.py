@@ -15,7 +15,7 @@ from textual.content import Content, Span
 from textual.style import Style
 
 from balloon_tui.core.display import shown, visible
-from balloon_tui.core.model import Convergence, DomainSnapshot, DomainState
+from balloon_tui.core.model import VIRTIO_MEM_MARK, Convergence, DomainSnapshot, DomainState
 from balloon_tui.core.regulator import HostPlan
 from balloon_tui.core.regulator_words import Proposal
 from balloon_tui.core.sizes import format_compact
@@ -121,6 +121,8 @@ MARK_OUTSIDE = "≠"
 MARK_PROPOSAL = "◇"  # the regulator's proposed target: the slider's ◆ not yet set
 MARK_NOT_RESPONDING = "!"  # the regulator gave up shrinking it: its balloon does not move
 NOT_RESPONDING_WORD = "stuck"
+MARK_VIRTIO_MEM = VIRTIO_MEM_MARK  # after a name: the guest has virtio-mem devices
+VIRTIO_MEM_SUFFIX = " " + MARK_VIRTIO_MEM
 
 _STATE_STYLES = {
     DomainState.RUNNING: STYLE_OK,
@@ -209,13 +211,18 @@ ERROR_PREFIX = MARK_ERROR + " "
 
 def name_text(row: RowView, width: int | None = None) -> Text:
     """The name as the operator reads it (`shown`: controls visible, never markup), after a
-    ✖ when something failed; in at most `width` cells, cut in the middle so that
-    web-frontend-01 and -02 stay apart."""
+    ✖ when something failed and before a ⊞ when it has virtio-mem devices; in at most
+    `width` cells, the name cut in the middle so that web-frontend-01 and -02 stay apart
+    and the marks stay whole."""
     domain = row.domain
-    if domain.error or row.failed:
-        room = None if width is None else width - len(ERROR_PREFIX)
-        return Text.assemble((ERROR_PREFIX, STYLE_ERROR), shown(domain.name, room))
-    return Text(shown(domain.name, width))
+    error = bool(domain.error or row.failed)
+    suffix = VIRTIO_MEM_SUFFIX if domain.memory_devices else ""
+    room = None if width is None else width - len(suffix) - (len(ERROR_PREFIX) if error else 0)
+    text = Text.assemble((ERROR_PREFIX, STYLE_ERROR)) if error else Text()
+    text.append(shown(domain.name, room))
+    if suffix:
+        text.append(suffix, STYLE_FREE)
+    return text
 
 
 def name_cells(name: str) -> int:

@@ -43,6 +43,7 @@ from balloon_tui.virt.connection import (
 from balloon_tui.virt.errors import code_of, describe
 from balloon_tui.virt.guest_stats import guest_stats
 from balloon_tui.virt.hostmemory import HostMemoryReader
+from balloon_tui.virt.memfollow import MemoryDevices
 from balloon_tui.virt.policy_writer import write_policy
 from balloon_tui.virt.stats_period import arm_stats
 from balloon_tui.virt.target_writer import refuse, write_target
@@ -85,6 +86,7 @@ class HostSession:
         # process crashes (SIGSEGV) once the host answers again. Calls are ~1 ms apiece.
         self._calls = threading.RLock()
         self._devices: dict[str, tuple[DomainState, BalloonDevice]] = {}
+        self._memory = MemoryDevices()  # virtio-mem devices, read with the XML
         # uuid -> why the target its metadata remembers was not adopted (shown in the panel)
         self._ignored: dict[str, str] = {}
         # uuid -> the policy its metadata holds, checked; read with the XML (any state: a
@@ -136,6 +138,7 @@ class HostSession:
             self._devices.clear()
             self._ignored.clear()  # the metadata is read again, with the device
             self._policies.clear()
+            self._memory.clear()
             self._seen.clear()  # a new connection reads every domain's XML again
             self._conn = conn
 
@@ -160,17 +163,20 @@ class HostSession:
             (libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, balloon),
             # Someone (maybe another balloon-tui) stored a policy: read the XML again.
             (libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, lifecycle),
-            # A virtio-mem device's `<current>` moved: only the live XML says where to.
+            # A virtio-mem `<current>` moved (without this event: read on every tick).
             (libvirt.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE, lifecycle),
         ]
         self._callback_ids = []
+        self._memory.events = False
         for event_id, callback in registrations:
             try:
                 self._callback_ids.append(
                     conn.domainEventRegisterAny(None, event_id, callback, None)
                 )
             except libvirt.libvirtError:
-                pass  # events only speed things up; the poll is the truth
+                continue  # events only speed things up; the poll is the truth
+            if event_id == libvirt.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE:
+                self._memory.events = True
         with contextlib.suppress(libvirt.libvirtError):
             conn.registerCloseCallback(closed, None)
 
@@ -242,6 +248,7 @@ class HostSession:
                 for book in (self._period_checked, *books):
                     for uuid in [u for u in book if u not in seen]:
                         del book[uuid]
+                self._memory.forget_missing(seen)
         self._seen = seen
         self._targets_seen = targets_version
         domains.sort(key=_BY_NAME)
@@ -273,7 +280,8 @@ class HostSession:
 
         Runs for every domain on every tick: plain reads, no locks (a set or dict lookup is
         atomic; a mark or a target that lands just after the look is seen next tick)."""
-        dirty = uuid in self._dirty
+        # A guest with virtio-mem devices: their `<current>` moves with no mark of its own.
+        dirty = uuid in self._dirty or self._memory.follows(uuid)
         if "balloon.current" in values:
             raw: tuple[Any, ...] = (values,)
             if not dirty and self._period_moved(uuid, values, now):
@@ -352,18 +360,20 @@ class HostSession:
             metadata_note=self._ignored.get(uuid) if record is None else None,
             policy=policy.policy,
             policy_note=policy.note,
+            memory_devices=self._memory.of(uuid),
         )
 
     def device(self, dom: libvirt.virDomain, uuid: str, state: DomainState) -> BalloonDevice:
         """Balloon facts from the XML, re-read only when the domain is new or changed."""
         cached = self._devices.get(uuid)
-        if cached is not None and cached[0] is state and uuid not in self._dirty:
+        followed = self._memory.follows(uuid)  # its live virtio-mem `<current>`: every tick
+        if cached is not None and cached[0] is state and uuid not in self._dirty and not followed:
             return cached[1]  # every domain, every tick: no lock (the lookups are atomic)
         with self._lock:
             cached = self._devices.get(uuid)
             dirty = uuid in self._dirty
             self._dirty.discard(uuid)
-        if cached is not None and cached[0] == state and not dirty:
+        if cached is not None and cached[0] == state and not dirty and not followed:
             return cached[1]
         try:
             root = domainxml.parse(dom.XMLDesc(0))
@@ -372,13 +382,16 @@ class HostSession:
                 raise
             root = None
         device = domainxml.balloon_device(root)
+        policy = metadata.checked_policy(root) if root is not None else None
+        memory = domainxml.memory_devices(root) if root is not None else None
         if cached is None and state.is_active:  # live metadata: only a running guest has it
             self._remember(uuid, root)
-        policy = metadata.checked_policy(root) if root is not None else None
         with self._lock:
             self._devices[uuid] = (state, device)
             if policy is not None:  # an XML that could not be read keeps what was known
                 self._policies[uuid] = policy
+            if memory is not None:
+                self._memory.keep(uuid, memory)
         return device
 
     def _remember(self, uuid: str, root: ET.Element | None) -> None:

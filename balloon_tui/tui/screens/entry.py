@@ -50,7 +50,17 @@ def check_target(
             f"{format_size(domain.maximum_kib)} by {format_size(kib - domain.maximum_kib)}",
             style=render.STYLE_ERROR,
         )
-    if smallest is None:  # a virtio-mem device's request may be 0
+    if smallest is None:  # the balloon (a virtio-mem device's request may be 0)
+        ceiling = domain.balloon_ceiling_kib
+        if kib > ceiling:
+            # The maximum counts virtio-mem devices whole; the balloon gives back only what
+            # is plugged (docs/virtio-mem.md).
+            return None, Text(
+                f"{render.MARK_ERROR} {format_size(kib)} is above what the balloon can give, "
+                f"{format_size(ceiling)}: {format_size(domain.maximum_kib - ceiling)} of the "
+                "maximum is virtio-mem memory not plugged",
+                style=render.STYLE_ERROR,
+            )
         smallest = min(MINIMUM_KIB, domain.maximum_kib)
     raised = kib < smallest
     kib = max(kib, smallest)

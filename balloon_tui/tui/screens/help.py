@@ -27,6 +27,7 @@ LEGEND: tuple[tuple[str, str, str], ...] = (
     (render.MARK_STALLED, render.STYLE_WARN, "stalled: the balloon stopped short"),
     (render.MARK_OUTSIDE, render.STYLE_WARN, "changed outside balloon-tui"),
     (render.MARK_ERROR, render.STYLE_ERROR, "error (details in the panel and the log, l)"),
+    (render.MARK_VIRTIO_MEM, render.STYLE_FREE, "after a name: virtio-mem devices (the panel)"),
     ("stale", render.STYLE_WARN, "guest stats older than three stats periods"),
 )
 

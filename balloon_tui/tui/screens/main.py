@@ -50,15 +50,14 @@ from balloon_tui.tui.messages import (
 from balloon_tui.tui.pending import PendingWrites
 from balloon_tui.tui.regulation import Regulation
 from balloon_tui.tui.render import RowView
-from balloon_tui.tui.screens.help import HelpScreen
-from balloon_tui.tui.screens.hosts import ALL_HOSTS, HostsScreen
+from balloon_tui.tui.screens import viewactions
 from balloon_tui.tui.state import FleetView
 from balloon_tui.tui.watch import GuestWatch
 from balloon_tui.tui.widgets.filterbox import FilterInput
 from balloon_tui.tui.widgets.logpanel import LogPanel
 from balloon_tui.tui.widgets.panel import MemoryPanel, PanelView
 from balloon_tui.tui.widgets.slider import BalloonSlider
-from balloon_tui.tui.widgets.statusbar import StatusBar, host_name
+from balloon_tui.tui.widgets.statusbar import StatusBar
 from balloon_tui.tui.widgets.table import DomainTable
 
 
@@ -378,46 +377,15 @@ class MainScreen(Screen[None]):
         self.mode = self.mode.next()
         self.log_panel.add(f"apply mode: {self.mode.label}")
 
-    def action_cycle_sort(self) -> None:
-        self.table.cycle_sort()
-
-    def action_sort(self, column: str) -> None:
-        self.table.sort_by(column)
-
-    def action_reverse_sort(self) -> None:
-        self.table.reverse_sort()
-
-    def action_toggle_log(self) -> None:
-        self.log_panel.toggle_class("-visible")
-
-    def action_refresh_now(self) -> None:
-        if self.credentials.ask_again():
-            self.log_panel.add("refresh: hosts whose log-in was skipped ask again")
-        if self.fleet is not None:
-            self.fleet.refresh()
-
-    def action_hosts(self) -> None:
-        def chosen(uri: str | None) -> None:
-            if uri is None:
-                return
-            table = self.table
-            table.host_filter = None if uri == ALL_HOSTS else uri
-            table.redisplay()
-            host = self.hosts.get(uri)
-            shown = f"guests of {host_name(host)}" if host else "guests of every host"
-            self.log_panel.add(f"showing {shown}")
-            self.notify(f"showing {shown} (h to change)")
-
-        self.app.push_screen(HostsScreen(list(self.hosts.values()), self.table.host_filter), chosen)
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
-
-    def action_filter(self) -> None:
-        box = self.query_one(FilterInput)
-        box.add_class("-active")
-        # At once, not after a refresh: keys typed right after `/` are already queued.
-        self.set_focus(box)
+    # View keys: what is shown, never a guest (tui/screens/viewactions.py).
+    action_cycle_sort = viewactions.cycle_sort
+    action_sort = viewactions.sort
+    action_reverse_sort = viewactions.reverse_sort
+    action_toggle_log = viewactions.toggle_log
+    action_refresh_now = viewactions.refresh_now
+    action_hosts = viewactions.hosts
+    action_help = viewactions.show_help
+    action_filter = viewactions.open_filter
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

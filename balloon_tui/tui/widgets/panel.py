@@ -15,6 +15,7 @@ from balloon_tui.core.vmem import DeviceView
 from balloon_tui.core.writes import ApplyMode
 from balloon_tui.tui import render
 from balloon_tui.tui.history import Sample
+from balloon_tui.tui.memtext import virtio_mem_text
 from balloon_tui.tui.policytext import policy_line
 from balloon_tui.tui.render import RowView, short_size
 from balloon_tui.tui.widgets import devicepanel
@@ -133,6 +134,10 @@ def title_text(view: PanelView) -> Text:
     if policy is not None:
         text.append("\n")
         text.append_text(policy)
+    devices = virtio_mem_text(domain)
+    if devices is not None:
+        text.append("\n")
+        text.append_text(devices)
     subject = devicepanel.slider_line(domain, view.device)
     if subject is not None:
         text.append("\n")

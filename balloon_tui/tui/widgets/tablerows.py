@@ -53,7 +53,7 @@ def column_widths(rows: Sequence[RowView], total: int, show_host: bool) -> dict[
         NAME_MIN,
         min(
             NAME_MAX,
-            max((render.name_cells(r.domain.name) + marks for r in rows), default=NAME_MIN),
+            max((name_cells(r) + marks for r in rows), default=NAME_MIN),
         ),
     )
     host_need = 0
@@ -109,9 +109,16 @@ def cells_for(view: RowView, widths: dict[str, int], show_host: bool) -> dict[st
     return render.grey_offline(cells) if view.offline else cells
 
 
+def name_cells(view: RowView) -> int:
+    """The cells of a row's name and its ⊞ (a ✖ is counted for every row at once)."""
+    cells = render.name_cells(view.domain.name)
+    return cells + len(render.VIRTIO_MEM_SUFFIX) if view.domain.memory_devices else cells
+
+
 def name_width(view: RowView) -> tuple[int, bool]:
-    """What the name column's width depends on: the name, and whether it carries a ✖."""
-    return render.name_cells(view.domain.name), bool(view.domain.error or view.failed)
+    """What the name column's width depends on: the name with its ⊞, and whether it
+    carries a ✖."""
+    return name_cells(view), bool(view.domain.error or view.failed)
 
 
 def sort_value(view: RowView, column: str) -> tuple[Any, ...]:

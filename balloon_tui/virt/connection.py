@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 
 import libvirt
 
+from balloon_tui.core.questions import ALL_CREDENTIALS, QuestionKind, classify
 from balloon_tui.core.uris import UriError, check_uri
+from balloon_tui.virt import askpass
 from balloon_tui.virt.errors import code_of, describe
 from balloon_tui.virt.events import ensure_event_loop
 
@@ -63,6 +65,23 @@ def _check_node_file(uri: str | None) -> None:
         ) from None
 
 
+def _ssh_outcome(uri: str, ticket: askpass.Ticket, exc: libvirt.libvirtError) -> None:
+    """Raise what became of ssh's questions, when they are why the open failed."""
+    if ticket.refused:
+        raise ConnectError(uri, "host key not accepted", code_of(exc), cancelled=True)
+    if ticket.cancelled:
+        raise ConnectError(uri, "authentication skipped", code_of(exc), cancelled=True)
+    if ticket.unanswered is not None:
+        question = " ".join(ticket.unanswered.split())
+        raise ConnectError(
+            uri,
+            f"ssh asked {question!r} and there is no terminal to answer on (use a key "
+            "loaded in ssh-agent, or run it from a terminal)",
+            code_of(exc),
+            needs_credentials=True,
+        )
+
+
 def open_connection(
     uri: str | None, readonly: bool = False, prompt: CredentialPrompt | None = None
 ) -> libvirt.virConnect:
@@ -78,11 +97,39 @@ def open_connection(
     ensure_event_loop()
     _check_node_file(uri)
     flags = libvirt.VIR_CONNECT_RO if readonly else 0
+    # ssh asks on our terminal unless told otherwise: only a script run from a terminal
+    # (no prompt of ours) lets it, as virsh does.
+    ticket = None
+    open_uri = uri
+    if (
+        uri is not None
+        and askpass.uses_ssh_binary(uri)
+        and (prompt is not None or not askpass.has_terminal())
+    ):
+        try:
+            ticket, open_uri = askpass.service().ticket(display_uri(uri), prompt, uri)
+        except OSError as exc:  # no room or no right for the askpass socket
+            raise ConnectError(uri, f"cannot set up ssh's questions: {exc}") from None
+    try:
+        return _open(uri, open_uri, flags, prompt, ticket)
+    finally:
+        if ticket is not None:
+            ticket.close()
+
+
+def _open(
+    uri: str | None,
+    open_uri: str | None,
+    flags: int,
+    prompt: CredentialPrompt | None,
+    ticket: askpass.Ticket | None,
+) -> libvirt.virConnect:
     cancelled = False
+    refused = False  # a host key (libssh) the operator did not accept
     asked = False  # libvirt wanted credentials
 
     def answer(credentials: list[list[object]], _data: object) -> int:
-        nonlocal cancelled, asked
+        nonlocal cancelled, refused, asked
         asked = True
         if prompt is None:
             return -1
@@ -94,14 +141,25 @@ def open_connection(
         if answers is None:
             cancelled = True
             return -1
+        for (kind, words), value in zip(questions, answers, strict=False):
+            question = classify(kind, words)
+            if question.kind is QuestionKind.HOST_KEY and value != question.accept:
+                refused = True
         for credential, value in zip(credentials, answers, strict=False):
             credential[4] = value
         return 0
 
-    auth = [[libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE], answer, None]
+    # Every type libvirt may ask: libssh asks host keys as ECHOPROMPT, SASL may want a realm.
+    auth = [list(ALL_CREDENTIALS), answer, None]
     try:
-        conn = libvirt.openAuth(uri, auth, flags)
+        conn = libvirt.openAuth(open_uri, auth, flags)
     except libvirt.libvirtError as exc:
+        if ticket is not None:
+            _ssh_outcome(display_uri(uri), ticket, exc)
+        if refused:
+            raise ConnectError(
+                display_uri(uri), "host key not accepted", code_of(exc), cancelled=True
+            ) from None
         if cancelled:
             raise ConnectError(
                 display_uri(uri), "authentication skipped", code_of(exc), cancelled=True

@@ -205,7 +205,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return run_once(uris, args.readonly, args.json, regulator, _fail, ONCE_WAIT_SECONDS)
 
     audit = AuditLog(args.audit_log or default_audit_path())
-    fleet = Fleet(uris, readonly=args.readonly, interval=args.refresh, audit=audit)
+    fleet = Fleet(uris, readonly=args.readonly, interval=args.refresh, audit=audit, ask_later=True)
     # A host that does not answer within this is shown "connecting" in the app instead of
     # holding up the others (the open goes on in the background).
     errors = fleet.connect_all(timeout=CONNECT_WAIT_SECONDS)

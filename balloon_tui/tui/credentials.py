@@ -12,7 +12,8 @@ import contextlib
 import threading
 from typing import TYPE_CHECKING
 
-from balloon_tui.tui.screens.auth import SECRET_CREDENTIALS, AuthScreen
+from balloon_tui.core.questions import NAME_CREDENTIALS, SECRET_CREDENTIALS
+from balloon_tui.tui.screens.auth import AuthScreen
 
 if TYPE_CHECKING:
     from balloon_tui.tui.screens.main import MainScreen
@@ -82,7 +83,7 @@ class CredentialBroker:
             for (kind, _prompt), answer in zip(questions, answers, strict=False):
                 if kind in SECRET_CREDENTIALS:
                     self._sent.add(uri)
-                elif answer:
+                elif kind in NAME_CREDENTIALS and answer:
                     self._user[uri] = answer
             return answers
 

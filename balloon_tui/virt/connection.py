@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -17,6 +18,50 @@ from balloon_tui.virt.events import ensure_event_loop
 # (uri, list of (credential type, prompt)) -> answers in the same order, or None to give up.
 CredentialPrompt = Callable[[str, list[tuple[int, str]]], list[str] | None]
 
+
+class DeferredPrompt:
+    """A CredentialPrompt for the hosts opened before the app can ask (the CLI's first
+    opens): their questions wait until `attach` gives the app's prompt, or `close` (None:
+    the open gives up). `waiting` says which hosts sit on a question meanwhile, so start-up
+    need not wait for them."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self._prompt: CredentialPrompt | None = None
+        self._lock = threading.Lock()
+        self._waiting: dict[str, int] = {}
+
+    def __call__(self, uri: str, questions: list[tuple[int, str]]) -> list[str] | None:
+        with self._lock:
+            self._waiting[uri] = self._waiting.get(uri, 0) + 1
+        try:
+            self._ready.wait()
+            prompt = self._prompt
+            return None if prompt is None else prompt(uri, questions)
+        finally:
+            with self._lock:
+                self._waiting[uri] -= 1
+                if not self._waiting[uri]:
+                    del self._waiting[uri]
+
+    @property
+    def attached(self) -> bool:
+        return self._prompt is not None
+
+    def waiting(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._waiting)
+
+    def attach(self, prompt: CredentialPrompt) -> None:
+        self._prompt = prompt
+        self._ready.set()
+
+    def close(self) -> None:
+        self._ready.set()
+
+
+# The reason of a ConnectError when the operator skipped the host (the status word says it).
+AUTH_SKIPPED = "authentication skipped"
 KEEPALIVE_INTERVAL = 2
 KEEPALIVE_COUNT = 3
 
@@ -70,7 +115,7 @@ def _ssh_outcome(uri: str, ticket: askpass.Ticket, exc: libvirt.libvirtError) ->
     if ticket.refused:
         raise ConnectError(uri, "host key not accepted", code_of(exc), cancelled=True)
     if ticket.cancelled:
-        raise ConnectError(uri, "authentication skipped", code_of(exc), cancelled=True)
+        raise ConnectError(uri, AUTH_SKIPPED, code_of(exc), cancelled=True)
     if ticket.unanswered is not None:
         question = " ".join(ticket.unanswered.split())
         raise ConnectError(
@@ -162,7 +207,7 @@ def _open(
             ) from None
         if cancelled:
             raise ConnectError(
-                display_uri(uri), "authentication skipped", code_of(exc), cancelled=True
+                display_uri(uri), AUTH_SKIPPED, code_of(exc), cancelled=True
             ) from None
         reason = describe(exc)
         if asked and prompt is None:

@@ -29,13 +29,15 @@ from balloon_tui.core.statsperiod import StatsPeriodRequest, StatsPeriodResult
 from balloon_tui.core.targets import STALL_SECONDS, TargetBook
 from balloon_tui.core.writes import TargetRequest, WriteResult, WriteSlot
 from balloon_tui.virt.balloon_settings import read_knobs, write_knobs
-from balloon_tui.virt.connection import ConnectError, CredentialPrompt
+from balloon_tui.virt.connection import AUTH_SKIPPED, ConnectError, CredentialPrompt, DeferredPrompt
 from balloon_tui.virt.errors import describe
 from balloon_tui.virt.session import HostSession
 from balloon_tui.virt.target_writer import refuse
 
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 10.0
+# How often connect_all looks whether the hosts still opening all wait on a question.
+CONNECT_POLL_SECONDS = 0.05
 # A fetch slower than this marks the host "slow" (the operator sees the latency too).
 SLOW_FETCH_SECONDS = 1.0
 
@@ -141,7 +143,10 @@ class HostWorker:
                     if exc.cancelled:
                         # The operator skipped the credentials: no asking again and again;
                         # only a refresh (or a stop) tries again.
-                        self._emit_status(HostStatus.SKIPPED, None)  # the word says it all
+                        # "authentication skipped" is the status word; a refused host key
+                        # is said as such.
+                        reason = None if exc.reason == AUTH_SKIPPED else exc.reason
+                        self._emit_status(HostStatus.SKIPPED, reason)
                         self._wake.clear()
                         if not self._stop.is_set():  # stop() sets _stop before _wake
                             self._wake.wait()
@@ -242,8 +247,14 @@ class Fleet:
         audit: AuditLog | None = None,
         prompt: CredentialPrompt | None = None,
         stall_seconds: float = STALL_SECONDS,
+        ask_later: bool = False,
     ) -> None:
+        """`ask_later`: hosts that ask for credentials before the app has a prompt wait for
+        it (`use_prompt`) instead of failing (the CLI opens before the UI exists)."""
         self.readonly = readonly
+        self.deferred = DeferredPrompt() if ask_later and prompt is None else None
+        if self.deferred is not None:
+            prompt = self.deferred
         self.targets = TargetBook()
         self.on_write = on_write
         self.audit = audit
@@ -276,6 +287,7 @@ class Fleet:
 
         With `timeout`, hosts that have not answered by then are left to their pollers (the
         open goes on; the host shows "connecting"): one dead host must not hold up the rest.
+        Nor does a host waiting on a question (`ask_later`): the app asks it.
         """
         errors: dict[str, ConnectError] = {}
 
@@ -294,8 +306,17 @@ class Fleet:
         for thread in threads:
             thread.start()
         deadline = None if timeout is None else time.monotonic() + timeout
-        for thread in threads:
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        uris = [w.session.uri for w in self.workers.values()]
+        while True:
+            busy = [uri for uri, thread in zip(uris, threads, strict=True) if thread.is_alive()]
+            if not busy:
+                break
+            if self.deferred is not None and set(busy) <= self.deferred.waiting():
+                break
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            time.sleep(CONNECT_POLL_SECONDS if left is None else min(CONNECT_POLL_SECONDS, left))
         return dict(errors)
 
     def start(self) -> None:
@@ -308,6 +329,8 @@ class Fleet:
         Each poller closes its own connection as it ends. One stuck in a call to a frozen
         host (until keepalive ends the call) is left behind: its threads are daemons.
         """
+        if self.deferred is not None:
+            self.deferred.close()  # a question nobody will answer now: the open gives up
         for worker in self.workers.values():
             worker.stop()
         deadline = time.monotonic() + timeout
@@ -370,6 +393,9 @@ class Fleet:
 
     def use_prompt(self, prompt: CredentialPrompt) -> None:
         """Ask for credentials with `prompt` (the app's dialog) where none was given."""
+        if self.deferred is not None and not self.deferred.attached:
+            self.deferred.attach(prompt)
+            return
         for worker in self.workers.values():
             if worker.session.prompt is None:
                 worker.session.prompt = prompt

@@ -93,6 +93,8 @@ class HostSession:
         # shut-off guest's XML is its config, where its policy is kept)
         self._policies: dict[str, PolicyRead] = {}
         self._open_lock = threading.Lock()
+        self._opens_finished = 0
+        self._open_failure: ConnectError | None = None
         # What libvirt said of each domain last tick: unchanged words, unchanged snapshot.
         self._seen: dict[str, tuple[tuple[Any, ...], DomainSnapshot]] = {}
         self._targets_seen = -1  # TargetBook.version at the last poll
@@ -111,9 +113,22 @@ class HostSession:
     def open(self) -> None:
         """Connect; a second caller (the poller, while the CLI's open still waits on a host
         that does not answer) waits for the first instead of opening a second connection."""
+        finished = self._opens_finished
         with self._open_lock:
-            if self._conn is None:
+            if self._conn is not None:
+                return
+            if self._opens_finished != finished and self._open_failure is not None:
+                # The open we waited for failed: its answer (a skipped log-in, a refused
+                # host key) is ours too; opening again would ask the operator again.
+                raise self._open_failure
+            try:
                 self._open()
+                self._open_failure = None
+            except ConnectError as exc:
+                self._open_failure = exc
+                raise
+            finally:
+                self._opens_finished += 1
 
     def _open(self) -> None:
         conn = open_connection(self.requested_uri, self.readonly, self.prompt)

@@ -89,3 +89,12 @@ def from_ssh(prompt: str, hint: str = "") -> tuple[int, str]:
     if hint == "confirm" or _YES_NO.search(prompt):
         return CRED_ECHOPROMPT, prompt
     return CRED_NOECHOPROMPT, prompt
+
+
+def summary(question: Question) -> str:
+    """The question in a few words, for a one-line error (its words are foreign text)."""
+    if question.kind is QuestionKind.HOST_KEY:
+        fingerprint = question.fingerprint
+        return "to accept an unknown host key" + (f" ({fingerprint})" if fingerprint else "")
+    words = " ".join(question.prompt.split()).rstrip(":? ")
+    return f"for {words!r}" if words else "a question"

@@ -9,7 +9,13 @@ from urllib.parse import urlsplit
 
 import libvirt
 
-from balloon_tui.core.questions import ALL_CREDENTIALS, QuestionKind, classify
+from balloon_tui.core.questions import (
+    ALL_CREDENTIALS,
+    QuestionKind,
+    classify,
+    from_ssh,
+    summary,
+)
 from balloon_tui.core.uris import UriError, check_uri
 from balloon_tui.virt import askpass
 from balloon_tui.virt.errors import code_of, describe
@@ -117,11 +123,11 @@ def _ssh_outcome(uri: str, ticket: askpass.Ticket, exc: libvirt.libvirtError) ->
     if ticket.cancelled:
         raise ConnectError(uri, AUTH_SKIPPED, code_of(exc), cancelled=True)
     if ticket.unanswered is not None:
-        question = " ".join(ticket.unanswered.split())
+        asked = summary(classify(*from_ssh(ticket.unanswered)))
         raise ConnectError(
             uri,
-            f"ssh asked {question!r} and there is no terminal to answer on (use a key "
-            "loaded in ssh-agent, or run it from a terminal)",
+            f"ssh asks {asked} and there is no terminal to answer on (run it from a "
+            "terminal, or accept the host key and load a key into ssh-agent first)",
             code_of(exc),
             needs_credentials=True,
         )

@@ -25,6 +25,7 @@ lint: $(STAMP)
 
 realguest-setup: $(STAMP)
 	@scripts/realguest/setup.sh
+	@scripts/realguest/sshd.sh
 
 test: $(STAMP) lint realguest-setup
 	$(BIN)/pytest -q -p no:cacheprovider

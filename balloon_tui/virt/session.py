@@ -41,6 +41,7 @@ from balloon_tui.virt.connection import (
     open_connection,
 )
 from balloon_tui.virt.errors import code_of, describe
+from balloon_tui.virt.events import register_domain_events
 from balloon_tui.virt.guest_stats import guest_stats
 from balloon_tui.virt.hostmemory import HostMemoryReader
 from balloon_tui.virt.memfollow import MemoryDevices
@@ -158,42 +159,18 @@ class HostSession:
             self._conn = conn
 
     def _register_events(self, conn: libvirt.virConnect) -> None:
-        def lifecycle(_c: object, dom: libvirt.virDomain, *_rest: object) -> None:
+        def changed(uuid: str) -> None:
             with self._lock:
-                self._dirty.add(dom.UUIDString())
+                self._dirty.add(uuid)
             self.on_event()
 
-        def balloon(_c: object, _dom: object, _actual: int, _opaque: object) -> None:
-            self.on_event()
+        def closed(reason: str) -> None:
+            if self._conn is conn:  # else an old connection, already replaced: not news
+                self.on_close(reason)
 
-        def closed(_c: object, reason: int, _opaque: object) -> None:
-            if self._conn is not conn:
-                return  # an old connection, already replaced: not news for the poller
-            self.on_close(
-                {1: "end of file", 2: "keepalive timeout"}.get(reason, f"reason {reason}")
-            )
-
-        registrations: list[tuple[int, Callable[..., None]]] = [
-            (libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lifecycle),
-            (libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, balloon),
-            # Someone (maybe another balloon-tui) stored a policy: read the XML again.
-            (libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, lifecycle),
-            # A virtio-mem `<current>` moved (without this event: read on every tick).
-            (libvirt.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE, lifecycle),
-        ]
-        self._callback_ids = []
-        self._memory.events = False
-        for event_id, callback in registrations:
-            try:
-                self._callback_ids.append(
-                    conn.domainEventRegisterAny(None, event_id, callback, None)
-                )
-            except libvirt.libvirtError:
-                continue  # events only speed things up; the poll is the truth
-            if event_id == libvirt.VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE:
-                self._memory.events = True
-        with contextlib.suppress(libvirt.libvirtError):
-            conn.registerCloseCallback(closed, None)
+        self._callback_ids, self._memory.events = register_domain_events(
+            conn, changed, self.on_event, closed
+        )
 
     def close(self) -> None:
         with self._calls:

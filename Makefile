@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-fast lint bench screenshots realguest-setup clean
+.PHONY: demo test test-fast lint bench screenshots realguest-setup lab lab-down record clean
 
 $(STAMP): pyproject.toml scripts/ensure-system-packages.sh
 	@scripts/ensure-system-packages.sh
@@ -25,6 +25,15 @@ lint: $(STAMP)
 
 realguest-setup: $(STAMP)
 	@scripts/realguest/setup.sh
+
+# A few real guests (balloon-lab-*) on the local libvirtd, then the app on them. Quitting the
+# app leaves them running; `make lab-down` removes them, and only them.
+lab: $(STAMP) realguest-setup
+	@$(BIN)/python scripts/lab.py up
+	@exec $(BIN)/balloon-tui -c qemu:///system
+
+lab-down: $(STAMP)
+	@$(BIN)/python scripts/lab.py down
 
 test: $(STAMP) lint realguest-setup
 	$(BIN)/pytest -q -p no:cacheprovider

@@ -20,7 +20,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check balloon_tui tests benchmarks scripts
 	$(BIN)/ruff format --check balloon_tui tests benchmarks scripts
-	$(BIN)/mypy balloon_tui scripts/screenshots.py
+	$(BIN)/mypy balloon_tui scripts/screenshots.py scripts/lab.py scripts/record_demo.py scripts/demo_session.py
 	$(BIN)/lint-imports
 
 realguest-setup: $(STAMP)
@@ -46,6 +46,12 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshots.py screenshots
+
+# screenshots/demo.cast and demo.gif: a scripted session on the demo (scripts/record_demo.py).
+# Run it again after changing the screens: tests/tui/test_demo_recording.py says when.
+record: $(STAMP)
+	@scripts/ensure-system-packages.sh fonts-dejavu-core
+	$(BIN)/python scripts/record_demo.py
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache

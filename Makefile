@@ -28,9 +28,11 @@ realguest-setup: $(STAMP)
 
 # A few real guests (balloon-lab-*) on the local libvirtd, then the app on them. Quitting the
 # app leaves them running; `make lab-down` removes them, and only them.
+# LAB_ARGS: more options for the app, e.g. LAB_ARGS="--budget 1200M".
+LAB_ARGS ?=
 lab: $(STAMP) realguest-setup
 	@$(BIN)/python scripts/lab.py up
-	@exec $(BIN)/balloon-tui -c qemu:///system
+	@exec $(BIN)/balloon-tui -c qemu:///system $(LAB_ARGS)
 
 lab-down: $(STAMP)
 	@$(BIN)/python scripts/lab.py down

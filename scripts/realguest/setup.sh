@@ -39,7 +39,7 @@ say() { echo "realguest-setup: $*"; }
 die() { echo "realguest-setup: error: $*" >&2; exit 1; }
 
 if [ "$(id -u)" -ne 0 ]; then
-    say "not root: skipping real-guest setup (tests/realguest will skip)"
+    say "not root: skipping real-guest setup (tests/realguest will skip; make lab uses what is there)"
     exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then

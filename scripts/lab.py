@@ -131,6 +131,9 @@ def up(conn: libvirt.virConnect, out: Any = sys.stdout) -> list[Any]:
 
 def down(conn: libvirt.virConnect, out: Any = sys.stdout) -> list[str]:
     gone = sorted(g.destroy_domains(lab_domains(conn)))
+    for name in gone:
+        with contextlib.suppress(OSError):  # not root: libvirt's to remove, not ours
+            (g.CONSOLE_DIR / f"{name}.console.log").unlink()
     print(f"lab down: {', '.join(gone) if gone else 'no lab guest was running'}", file=out)
     return gone
 

@@ -149,6 +149,8 @@ def test_lab_down_removes_only_the_lab(
         for name in set(after):
             assert after[name].isActive() == before[name].isActive(), name
         assert after[balloon_guest.name].isActive()
+        logs = [n for n in LAB_NAMES if (g.CONSOLE_DIR / f"{n}.console.log").exists()]
+        assert not logs, f"console logs left: {logs}"
         assert "lab down: balloon-lab-cycle" in result.stdout
         assert "no lab guest" in make_lab_down().stdout  # again: nothing left to do
     finally:

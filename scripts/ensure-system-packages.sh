@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that building libvirt-python needs, only when missing.
+# Installs the Debian packages that building libvirt-python needs, only when missing, and
+# any others named as arguments (make record: a font for the GIF).
 # Idempotent and quiet when everything is there.
 set -euo pipefail
 
-packages=(libvirt-dev pkg-config gcc python3-dev python3-venv)
+packages=(libvirt-dev pkg-config gcc python3-dev python3-venv "$@")
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -28,7 +29,7 @@ else
     echo "    apt-get install ${missing[*]}" >&2
     exit 1
 fi
-echo "balloon-tui: installing ${missing[*]} (needed to build libvirt-python)"
+echo "balloon-tui: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq -o Dpkg::Options::=--force-confnew "${missing[@]}" >/dev/null

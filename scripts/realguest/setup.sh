@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares this machine for the real-guest tests (tests/realguest):
+# Prepares this machine for the real-guest tests (tests/realguest) and the lab (make lab):
 #   1. installs libvirt + QEMU + what the guest image is built from (only when missing),
 #   2. starts virtlogd and libvirtd when qemu:///system does not answer (no systemd here),
 #   3. builds a tiny guest: a Debian kernel and a busybox initramfs that loads the virtio
@@ -16,6 +16,9 @@
 #   fill=NNN    write NNN MiB into a tmpfs after boot (memory the guest cannot give back)
 #   grow=R      a workload: after READY, write R MiB per second into a tmpfs, in the
 #   growmax=M   background, until M MiB (default 256) are written; then "BTUI-GROWN M"
+#   cycle=C     a workload that breathes (the lab's, scripts/lab.py): after READY, used memory
+#   cyclestep=S climbs to C MiB in eight steps, one every S seconds (default 1), then falls
+#               back to 0 the same way (files in a tmpfs written, then removed), forever
 # A virtio-mem guest also needs memhp_default_state=online_movable (this kernel does not
 # online hot-plugged memory by itself; movable, so that it can be unplugged again).
 # When done, /init prints "BTUI-READY ..." to the console (ttyS0) and sleeps forever.
@@ -36,7 +39,7 @@ say() { echo "realguest-setup: $*"; }
 die() { echo "realguest-setup: error: $*" >&2; exit 1; }
 
 if [ "$(id -u)" -ne 0 ]; then
-    say "not root: skipping real-guest setup (tests/realguest will skip)"
+    say "not root: skipping real-guest setup (tests/realguest will skip; make lab uses what is there)"
     exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -129,7 +132,7 @@ write_init() {
     cat >"$1" <<'EOF'
 #!/bin/sh
 # balloon-tui test guest. Options on the kernel command line: noballoon, fill=MiB,
-# grow=MiB-per-second, growmax=MiB.
+# grow=MiB-per-second, growmax=MiB, cycle=MiB, cyclestep=seconds.
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -139,12 +142,16 @@ balloon=yes
 fill=0
 grow=0
 growmax=256
+cycle=0
+cyclestep=1
 for arg in $cmdline; do
     case "$arg" in
         noballoon) balloon=no ;;
         fill=*) fill="${arg#fill=}" ;;
         grow=*) grow="${arg#grow=}" ;;
         growmax=*) growmax="${arg#growmax=}" ;;
+        cycle=*) cycle="${arg#cycle=}" ;;
+        cyclestep=*) cyclestep="${arg#cyclestep=}" ;;
     esac
 done
 if [ "$balloon" = yes ]; then
@@ -189,9 +196,34 @@ grow_loop() {
     done
     echo "BTUI-GROWN $written"
 }
+# Used memory that rises and falls for good, in eight steps each way: something to watch.
+cycle_loop() {
+    mkdir -p /cycle
+    if ! mount -t tmpfs -o size=$((cycle + 8))m cycle /cycle; then
+        echo "BTUI-ERROR cycle: no tmpfs"
+        return
+    fi
+    step=$(( (cycle + 7) / 8 ))
+    while :; do
+        i=0
+        while [ "$i" -lt 8 ]; do
+            dd if=/dev/zero of="/cycle/$i" bs=1M count="$step" 2>/dev/null \
+                || echo "BTUI-ERROR cycle: writing $step MiB failed"
+            i=$((i + 1))
+            sleep "$cyclestep"
+        done
+        while [ "$i" -gt 0 ]; do
+            i=$((i - 1))
+            rm -f "/cycle/$i"
+            sleep "$cyclestep"
+        done
+    done
+}
 [ "$grow" -gt 0 ] 2>/dev/null && [ "$growmax" -gt 0 ] 2>/dev/null || grow=0
-echo "BTUI-READY balloon=$balloon fill=$fill grow=$grow growmax=$growmax"
+[ "$cycle" -gt 0 ] 2>/dev/null && [ "$cyclestep" -gt 0 ] 2>/dev/null || cycle=0
+echo "BTUI-READY balloon=$balloon fill=$fill grow=$grow growmax=$growmax cycle=$cycle"
 [ "$grow" -gt 0 ] && grow_loop &
+[ "$cycle" -gt 0 ] && cycle_loop &
 while :; do sleep 3600; done
 EOF
     sed -i "s/@MODULES@/${MODULES[*]}/" "$1"
@@ -217,7 +249,7 @@ build_image() {
     tree="$work/initramfs"
     mkdir -p "$tree"/{bin,dev,proc,sys,tmp,fill,lib/modules}
     cp /bin/busybox "$tree/bin/busybox"
-    for applet in sh mount insmod cat mkdir dd sleep echo; do
+    for applet in sh mount insmod cat mkdir dd sleep echo rm; do
         ln -s busybox "$tree/bin/$applet"
     done
     local m src

@@ -5,8 +5,11 @@ config to edit, booting the tiny image that scripts/realguest/setup.sh builds: a
 kernel plus a busybox initramfs that loads virtio_balloon and virtio_mem (unless
 `noballoon`), optionally fills `fill=MiB` of tmpfs, prints READY_MARKER on the serial
 console and sleeps -- or, with a workload (`grow=`, `growmax=`), keeps writing into a tmpfs
-at a steady rate and prints GROWN_MARKER when done. A guest may carry a virtio-mem device
-(`GuestSpec.virtio_mem_mib`).
+at a steady rate and prints GROWN_MARKER when done, or (`cycle=`) fills and empties one
+forever. A guest may carry a virtio-mem device (`GuestSpec.virtio_mem_mib`).
+
+One harness, two uses: the tests start btui-test-* guests with it, and scripts/lab.py (`make
+lab`) the balloon-lab-* guests people watch balloon-tui on.
 
 Plain libvirt-python on purpose: this is the test's own "other client", independent of the
 balloon_tui code under test.
@@ -92,6 +95,10 @@ class GuestSpec:
     # until `grow_max_mib` are written (its used memory rises steadily); 0: no workload.
     grow_mib_per_s: int = 0
     grow_max_mib: int = 256
+    # The other workload: used memory climbs to `cycle_mib` in eight steps, one every
+    # `cycle_step_s` seconds, falls back the same way, and again, forever; 0: none.
+    cycle_mib: int = 0
+    cycle_step_s: int = 1
     # A virtio-mem device of this size beside the boot memory (0: none), nothing plugged at
     # boot; `memory_mib` stays the boot memory (the guest's one NUMA cell).
     virtio_mem_mib: int = 0
@@ -108,6 +115,8 @@ class GuestSpec:
         args = self.cmdline.split()
         if self.grow_mib_per_s > 0:
             args += [f"grow={self.grow_mib_per_s}", f"growmax={self.grow_max_mib}"]
+        if self.cycle_mib > 0:
+            args += [f"cycle={self.cycle_mib}", f"cyclestep={self.cycle_step_s}"]
         if self.virtio_mem_mib > 0:
             # This kernel leaves hot-plugged memory offline unless told; movable, so that
             # virtio_mem can empty its blocks again to unplug them.
@@ -167,13 +176,15 @@ def _virtio_mem_xml(spec: GuestSpec) -> tuple[str, str, str]:
     return max_memory, cpu, device
 
 
-def domain_xml(name: str, spec: GuestSpec, console_log: Path) -> str:
+def domain_xml(
+    name: str, spec: GuestSpec, console_log: Path, description: str | None = None
+) -> str:
     mem_kib = spec.memory_mib * MIB
     cmdline = " ".join(p for p in (BASE_CMDLINE, spec.kernel_args) if p)
     max_memory, cpu, vmem_device = _virtio_mem_xml(spec)
     return f"""<domain type='qemu'>
   <name>{escape(name)}</name>
-  <description>balloon-tui test guest owner={OWNER}</description>
+  <description>{escape(description or f"balloon-tui test guest owner={OWNER}")}</description>
   {max_memory}
   <memory unit='KiB'>{mem_kib}</memory>
   <currentMemory unit='KiB'>{mem_kib}</currentMemory>
@@ -208,10 +219,16 @@ def domain_xml(name: str, spec: GuestSpec, console_log: Path) -> str:
 """
 
 
-def start_guest(conn: libvirt.virConnect, spec: GuestSpec) -> Guest:
-    name = random_name(spec.label)
+def start_guest(
+    conn: libvirt.virConnect,
+    spec: GuestSpec,
+    name: str | None = None,
+    description: str | None = None,
+) -> Guest:
+    """Start a guest: a fresh btui-test-* name and the test owner's mark unless given."""
+    name = name or random_name(spec.label)
     console_log = CONSOLE_DIR / f"{name}.console.log"
-    xml = domain_xml(name, spec, console_log)
+    xml = domain_xml(name, spec, console_log, description)
     if spec.persistent:
         dom = conn.defineXML(xml)
         try:
@@ -305,7 +322,7 @@ def _owner_alive(description: str) -> bool:
     return _start_time(int(m.group(1))) == m.group(2)
 
 
-def _description(dom: libvirt.virDomain) -> str:
+def domain_description(dom: libvirt.virDomain) -> str:
     try:
         desc = ET.fromstring(dom.XMLDesc(0)).findtext("description")
     except (libvirt.libvirtError, ET.ParseError):
@@ -323,10 +340,15 @@ def destroy_test_domains(conn: libvirt.virConnect, everything: bool = False) -> 
     for dom in conn.listAllDomains(0):
         if not dom.name().startswith(PREFIX):
             continue
-        description = _description(dom)
+        description = domain_description(dom)
         if not everything and f"owner={OWNER}" not in description and _owner_alive(description):
             continue
         doomed.append(dom)
+    return destroy_domains(doomed)
+
+
+def destroy_domains(doomed: list[libvirt.virDomain]) -> list[str]:
+    """Destroy (and undefine) these domains; their names."""
     # libvirt waits ~2 s for each QEMU to exit: destroy them side by side.
     with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(_destroy, doomed))
@@ -348,8 +370,7 @@ def destroy_guests(conn: libvirt.virConnect, guests: Iterable[Guest]) -> list[st
     for guest in guests:
         with contextlib.suppress(libvirt.libvirtError):
             doomed.append(conn.lookupByUUIDString(guest.uuid))
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(_destroy, doomed))
+    return destroy_domains(doomed)
 
 
 def destroy_mine_at_exit() -> None:

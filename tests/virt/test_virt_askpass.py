@@ -366,3 +366,18 @@ def test_open_with_no_prompt_from_a_terminal_leaves_ssh_alone(
     error = _open_through(fake, None)
     assert fake.start["require"] is None and fake.start["askpass"] is None
     assert not error.cancelled and not error.needs_credentials
+
+
+def test_a_closed_service_does_not_take_the_questions_of_a_later_one(tmp_path: Path) -> None:
+    # A closed service's thread sat on in accept(); the next listening socket, given the
+    # same descriptor (the app's own service, here open_connection's), saw its connections
+    # taken by that thread, which knew none of its tickets.
+    for _ in range(10):
+        old = AskpassService()
+        old.ticket(URI, Prompt(), URI)
+        old.close()
+    fake = FakeSsh(tmp_path, [PASSWORD], status=1)
+    for attempt in range(10):
+        prompt = Prompt(None)
+        assert _open_through(fake, prompt).reason == AUTH_SKIPPED, attempt
+        assert len(prompt.asked) == 1

@@ -143,6 +143,11 @@ class AskpassService:
             directory, self._dir = self._dir, None
             self._tickets.clear()
         if listener is not None:
+            # Wake the thread blocked in accept() first: closing alone leaves it there, and
+            # it then takes the connections of the next socket given the same descriptor (a
+            # service started later: its questions went unanswered).
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 listener.close()
         if directory is not None:

@@ -35,27 +35,10 @@ MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
     virtio_mem)
 LIBVIRTD_WAIT_SECONDS=30
 
-say() { echo "realguest-setup: $*"; }
-die() { echo "realguest-setup: error: $*" >&2; exit 1; }
-
-if [ "$(id -u)" -ne 0 ]; then
-    say "not root: skipping real-guest setup (tests/realguest will skip; make lab uses what is there)"
-    exit 0
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    say "no apt-get (not Debian/Ubuntu): skipping real-guest setup (tests/realguest will skip)"
-    exit 0
-fi
-
-LOG="$(mktemp -t btui-realguest-setup.XXXXXX)"
-trap 'rm -f "$LOG"' EXIT
-# Run a noisy command quietly; show its output only when it fails.
-quietly() {
-    if ! "$@" >"$LOG" 2>&1; then
-        cat "$LOG" >&2
-        die "failed: $*"
-    fi
-}
+SETUP_NAME=realguest-setup
+SKIP_NOTE="tests/realguest will skip; make lab uses what is there"
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # --- 1. packages -------------------------------------------------------------------------
 missing=()
@@ -71,19 +54,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- 2. libvirtd ---------------------------------------------------------------------------
-virsh_answers() { timeout 10 virsh -c "$URI" version >/dev/null 2>&1; }
-# Start a daemon (it forks itself into the background with -d) without handing it our
-# stdio or any other inherited descriptor: a CI runner waiting for its output pipe to close
-# would otherwise wait for the daemon to exit.
-start_daemon() {
-    (
-        for fd in /proc/$BASHPID/fd/*; do
-            fd="${fd##*/}"
-            [ "$fd" -gt 2 ] && eval "exec $fd>&-"
-        done
-        exec "$@" </dev/null >"$LOG" 2>&1
-    ) || { cat "$LOG" >&2; die "$* failed"; }
-}
 if ! virsh_answers; then
     pidof virtlogd >/dev/null 2>&1 || start_daemon virtlogd -d
     pidof libvirtd >/dev/null 2>&1 || start_daemon libvirtd -d

@@ -21,36 +21,10 @@ LIBVIRTD_CONF=/etc/libvirt/libvirtd.conf
 URI="qemu:///system"
 WAIT_SECONDS=30
 
-say() { echo "sshd-setup: $*"; }
-die() { echo "sshd-setup: error: $*" >&2; exit 1; }
-
-if [ "$(id -u)" -ne 0 ]; then
-    say "not root: skipping the test sshd (the ssh tests will skip)"
-    exit 0
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    say "no apt-get (not Debian/Ubuntu): skipping the test sshd (the ssh tests will skip)"
-    exit 0
-fi
-
-LOG="$(mktemp -t btui-sshd-setup.XXXXXX)"
-trap 'rm -f "$LOG"' EXIT
-quietly() {
-    if ! "$@" >"$LOG" 2>&1; then
-        cat "$LOG" >&2
-        die "failed: $*"
-    fi
-}
-# A daemon started without our stdio or other descriptors (a CI runner waits for its pipes).
-start_daemon() {
-    (
-        for fd in /proc/$BASHPID/fd/*; do
-            fd="${fd##*/}"
-            [ "$fd" -gt 2 ] && eval "exec $fd>&-"
-        done
-        exec "$@" </dev/null >"$LOG" 2>&1
-    ) || { cat "$LOG" >&2; die "$* failed"; }
-}
+SETUP_NAME=sshd-setup
+SKIP_NOTE="the ssh tests will skip"
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # --- 1. libvirtd for the libvirt group ------------------------------------------------------
 getent group libvirt >/dev/null || die "no libvirt group (run scripts/realguest/setup.sh first)"
@@ -66,7 +40,6 @@ set_conf() {  # key value: the line "key = value", replacing any earlier setting
 set_conf unix_sock_group '"libvirt"'
 set_conf unix_sock_rw_perms '"0770"'
 set_conf auth_unix_rw '"none"'
-virsh_answers() { timeout 10 virsh -c "$URI" version >/dev/null 2>&1; }
 if [ "$changed" = yes ] && pidof libvirtd >/dev/null 2>&1; then
     say "restarting libvirtd for the libvirt group's socket access"
     kill "$(pidof libvirtd)" || true

@@ -22,6 +22,7 @@ from pathlib import Path
 import guests as g
 import libvirt
 import pytest
+import sshtest
 
 HERE = Path(__file__).resolve().parent
 BOOT_TIMEOUT = 90.0
@@ -258,3 +259,12 @@ def pytest_terminal_summary(
         terminalreporter.section("real-guest timings (also in build/realguest/timings.txt)")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def ssh(tmp_path: Path) -> sshtest.SshSetup:
+    """The test sshd (scripts/realguest/sshd.sh), with a known_hosts of this test's own."""
+    reason = sshtest.not_ready()
+    if reason is not None:
+        _not_ready(reason)
+    return sshtest.SshSetup(tmp_path)

@@ -37,16 +37,6 @@ TIMEOUT = 20.0
 OTHER = "test:///default"  # a second host that carries on while the dialog is up
 
 
-@pytest.fixture
-def ssh(tmp_path: Path) -> sshtest.SshSetup:
-    reason = sshtest.not_ready()
-    if reason is not None:
-        from conftest import _not_ready
-
-        _not_ready(reason)
-    return sshtest.SshSetup(tmp_path)
-
-
 Started = tuple[BalloonApp, float]
 
 

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import termios
 import time
-from pathlib import Path
 
 import pytest
 import sshtest
@@ -26,16 +25,6 @@ pytestmark = pytest.mark.realguest
 
 COLUMNS, LINES = 120, 40
 ONCE_LIMIT_SECONDS = 5.0
-
-
-@pytest.fixture
-def ssh(tmp_path: Path) -> sshtest.SshSetup:
-    reason = sshtest.not_ready()
-    if reason is not None:
-        from conftest import _not_ready
-
-        _not_ready(reason)
-    return sshtest.SshSetup(tmp_path)
 
 
 class Terminal:
